@@ -1,0 +1,187 @@
+"""Every check of the workspace, as nox sessions.
+
+Default sessions (what CI runs): lint, typecheck, tests-client, tests-codemods, tests-shims, components, js.
+On demand: ``nox -s demo`` (the migration demo, the README's first command) and ``nox -s bench``.
+
+``TEKTON_ROOT=/path/to/Tekton`` points the component sessions at a real Tekton checkout (folders Terma, Hermes,
+Telos, Engram) instead of the sample components in ``components/``.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+CLIENT = ROOT / "packages" / "tekton-llm-client"
+JS = ROOT / "packages" / "tekton-llm-client-js"
+SHIMS = ROOT / "shims"
+CODEMODS = ROOT / "codemods"
+COMPONENTS = ("terma", "hermes", "telos", "engram")
+PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+DEV = ("pytest>=8.3", "pytest-asyncio>=0.25")
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["lint", "typecheck", "tests-client", "tests-codemods", "tests-shims", "components", "js"]
+
+
+def _find_interpreters() -> tuple[list[str], list[str]]:
+    """Pythons 3.10–3.13 on this machine (PATH or pyenv); their folders go on PATH so nox and uv find them."""
+    found: list[str] = []
+    missing: list[str] = []
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    for version in PYTHONS:
+        exe = shutil.which(f"python{version}")
+        if exe is None:
+            candidates = sorted(glob.glob(str(pyenv_root / "versions" / f"{version}.*" / "bin" / f"python{version}")))
+            if candidates:
+                exe = candidates[-1]
+                os.environ["PATH"] = f"{Path(exe).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        (found if exe else missing).append(version)
+    return found, missing
+
+
+AVAILABLE, MISSING = _find_interpreters()
+DEFAULT_PYTHON = "3.11" if "3.11" in AVAILABLE else (AVAILABLE[-1] if AVAILABLE else None)
+
+
+def _install_client(session: nox.Session, *extras: str, editable: bool = True) -> None:
+    spec = f"{CLIENT}[{','.join(extras)}]" if extras else str(CLIENT)
+    if editable:
+        session.install("-e", spec)
+    else:
+        session.install(spec)
+
+
+def _pytest(session: nox.Session, *paths: str) -> None:
+    session.run("pytest", *paths, *session.posargs)
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff over the whole workspace."""
+    session.install("ruff>=0.8")
+    session.run("ruff", "check", ".")
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the three distributions."""
+    session.install("mypy>=1.13", *DEV)
+    _install_client(session, "testing", "yaml")
+    session.install("-e", str(SHIMS) + "[service]", "-e", str(CODEMODS))
+    session.run("mypy")
+
+
+@nox.session(name="tests-client", python=DEFAULT_PYTHON)
+def tests_client(session: nox.Session) -> None:
+    """The client's own suite (real sockets against the Rhetor test server)."""
+    session.install(*DEV)
+    _install_client(session, "testing", "yaml")
+    _pytest(session, str(CLIENT / "tests"))
+
+
+@nox.session(name="tests-codemods", python=DEFAULT_PYTHON)
+def tests_codemods(session: nox.Session) -> None:
+    """The codemods' suite (before/after pairs on real files, stdlib corpus)."""
+    session.install(*DEV)
+    session.install("-e", str(CODEMODS))
+    _pytest(session, str(CODEMODS / "tests"))
+
+
+@nox.session(name="tests-shims", python=DEFAULT_PYTHON)
+def tests_shims(session: nox.Session) -> None:
+    """The shims' suite and the LLM Adapter service app, end to end against the test server."""
+    session.install(*DEV)
+    _install_client(session, "testing", "yaml")
+    session.install("-e", str(SHIMS) + "[service]")
+    _pytest(session, str(SHIMS / "tests"))
+
+
+def _component_source(name: str) -> Path | None:
+    tekton_root = os.environ.get("TEKTON_ROOT")
+    if tekton_root:
+        path = Path(tekton_root) / name.capitalize()
+        return path if path.is_dir() else None
+    return ROOT / "components" / name
+
+
+def migrate_copy(session: nox.Session, name: str, workdir: Path) -> Path:
+    """Copy a component, rewrite its imports onto the shims and delete its dead legacy adapter."""
+    source = _component_source(name)
+    if source is None:
+        session.skip(f"{name}: no {name.capitalize()} folder under TEKTON_ROOT={os.environ.get('TEKTON_ROOT')}")
+    target = workdir / name
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".git", ".nox", "*.egg-info", "__pycache__", ".venv"))
+    session.run("tekton-migrate", "rewrite", str(target))
+    session.run("tekton-migrate", "cleanup", str(target), "--write")
+    return target
+
+
+if MISSING:
+    print(f"nox: component matrix runs on Python {', '.join(AVAILABLE)}; not found here: {', '.join(MISSING)}")
+
+
+@nox.session(python=AVAILABLE or None)
+@nox.parametrize("component", COMPONENTS)
+def components(session: nox.Session, component: str) -> None:
+    """Copy a component, migrate it with tekton-migrate, install client + shims + it, run its tests."""
+    session.install(*DEV)
+    session.install(f"{CLIENT}[testing,yaml]", str(SHIMS), str(CODEMODS))
+    with tempfile.TemporaryDirectory(prefix=f"tekton-{component}-") as tmp:
+        target = migrate_copy(session, component, Path(tmp))
+        extras = "[test]" if (target / "pyproject.toml").is_file() and "test" in (target / "pyproject.toml").read_text() else ""
+        try:
+            session.install("-e", f"{target}{extras}")
+        except Exception:  # noqa: BLE001 - nox raises its own failure type
+            session.error(f"{component}: its own dependencies could not be installed (see above)")
+        session.run("pytest", "-q", "-p", "no:cacheprovider", str(target), *session.posargs)
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def js(session: nox.Session) -> None:
+    """The JavaScript client's node:test suites and the headless-Chromium test, against the Python test server."""
+    if shutil.which("npm") is None:
+        session.error("npm is required for the js session (Node.js >= 20)")
+    _install_client(session, "testing")
+    python = Path(session.virtualenv.location) / "bin" / "python"
+    session.chdir(str(JS))
+    session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+    session.run("npm", "test", external=True, env={"TEKTON_PYTHON": str(python)})
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks P1–P5, each printing a table of ratios measured in one run."""
+    session.install("rich>=13.7", "libcst>=1.4")
+    _install_client(session, "testing")
+    session.install("-e", str(SHIMS), "-e", str(CODEMODS))
+    for script in (
+        CLIENT / "benchmarks" / "bench_client.py",
+        CODEMODS / "benchmarks" / "bench_rewrite.py",
+        SHIMS / "benchmarks" / "bench_shims.py",
+    ):
+        if script.is_file():
+            session.run("python", str(script), *session.posargs)
+        else:
+            session.warn(f"benchmark {script.relative_to(ROOT)} is missing")
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def demo(session: nox.Session) -> None:
+    """The main job: migrate the sample components onto the shims and test them against a live Rhetor test server."""
+    session.install(*DEV, "rich>=13.7")
+    session.install(f"{CLIENT}[testing,yaml]", str(SHIMS), str(CODEMODS))
+    session.run("python", str(ROOT / "codemods" / "demo" / "migration_demo.py"), *session.posargs,
+                env={"PYTHONUNBUFFERED": "1", "TEKTON_DEMO_SOURCE": str(ROOT / "components")})
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("run with: nox")

@@ -1,0 +1,69 @@
+"""Tell the Rhetor generations apart without generating text (rhetor-protocol.md §11.2)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .. import exceptions as exc
+from .._transport.http import HttpTransport
+
+__all__ = ["detect_dialect", "dialect_from_health"]
+
+logger = logging.getLogger("tekton_llm_client")
+
+
+def dialect_from_health(body: Any) -> str | None:
+    """``v1``/``classic`` when the health body alone decides, ``adapter`` for the retired LLM Adapter service."""
+    if not isinstance(body, dict):
+        return None
+    if "claude_available" in body:
+        return "adapter"
+    if isinstance(body.get("providers"), dict):
+        return "classic"
+    details = body.get("details")
+    if body.get("component") == "rhetor" and isinstance(details, dict) and isinstance(details.get("providers"), dict):
+        return "classic"  # late classic: Tekton-standard health body, root routes
+    return None
+
+
+async def detect_dialect(transport: HttpTransport, request_id: str | None = None) -> str:
+    """Probe the server once; ``ConnectionError`` when it is unreachable."""
+    health: Any = None
+    try:
+        health = (await transport.request("GET", "/health", request_id=request_id)).body
+    except (exc.HTTPStatusError, exc.ProtocolError):
+        health = None  # a proxy or an odd server: fall through to the route probes
+    decided = dialect_from_health(health)
+    if decided == "adapter":
+        raise exc.ConfigurationError(
+            f"{transport.url('')} is the retired LLM Adapter service, not Rhetor; point RHETOR_URL at Rhetor"
+        )
+    if decided:
+        return decided
+    probes: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("GET", "/api/v1/discovery", None),
+        ("GET", "/providers", None),
+        ("POST", "/api/v1/chat", {}),
+    ]
+    for method, path, body in probes:
+        try:
+            result = await transport.request(
+                method, path, json_body=body, request_id=request_id, allow_status=(404, 405, 422)
+            )
+        except (exc.HTTPStatusError, exc.ProtocolError):
+            continue
+        if path == "/api/v1/discovery" and result.status == 200:
+            endpoints = result.body.get("endpoints", []) if isinstance(result.body, dict) else []
+            paths = {e.get("path") for e in endpoints if isinstance(e, dict)}
+            if "/api/v1/chat/stream" in paths:
+                return "v1"
+        elif path == "/providers" and result.status == 200:
+            return "classic"
+        elif path == "/api/v1/chat":
+            if result.status == 422:
+                return "v1"
+            if result.status == 404:
+                return "classic"
+    logger.warning("could not tell the Rhetor generation of %s; assuming v1", transport.url(""))
+    return "v1"

@@ -1,0 +1,1 @@
+"""Transports: the only modules that import httpx or websockets."""

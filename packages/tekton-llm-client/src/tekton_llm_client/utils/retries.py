@@ -1,0 +1,94 @@
+"""The client's one retry loop: which failures are retried, how long to wait, and when to stop.
+
+Callers write::
+
+    async for attempt in policy.attempts():
+        async with attempt:
+            result = await do_request()
+    # result is set once the loop ends without raising
+
+Connection errors, timeouts, 408/409/429 and 5xx are retried (``TektonLLMError.retryable``); other 4xx never.
+Backoff is exponential with full jitter and a cap; a server's ``Retry-After`` (already bounded by the transport)
+replaces the computed delay. A stream wraps only its opening and first event in an attempt, so nothing is retried
+after the caller has seen text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from ..exceptions import TektonLLMError
+
+__all__ = ["Attempt", "RetryPolicy"]
+
+logger = logging.getLogger("tekton_llm_client")
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One try. As an async context manager it records a retryable failure instead of raising it."""
+
+    number: int
+    policy: RetryPolicy
+    error: TektonLLMError | None = None
+
+    async def __aenter__(self) -> Attempt:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        if isinstance(exc, TektonLLMError) and self.policy.should_retry(exc, self.number):
+            self.error = exc
+            return True
+        return False
+
+
+@dataclass(slots=True)
+class RetryPolicy:
+    """Retry limits and backoff. ``max_retries`` counts retries, so there are ``max_retries + 1`` attempts."""
+
+    max_retries: int = 3
+    backoff_base: float = 0.5
+    backoff_cap: float = 8.0
+    retry_after_cap: float = 30.0
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
+    rand: Callable[[], float] = field(default=random.random)
+
+    def should_retry(self, error: TektonLLMError, number: int) -> bool:
+        """Whether attempt ``number`` (0-based) failing with ``error`` earns another attempt."""
+        return error.retryable and number < self.max_retries
+
+    def delay(self, error: TektonLLMError, number: int) -> float:
+        """Seconds to wait before attempt ``number + 1``."""
+        hint = getattr(error, "retry_after", None)
+        if isinstance(hint, (int, float)) and hint >= 0:
+            return float(min(hint, self.retry_after_cap))
+        ceiling = min(self.backoff_cap, self.backoff_base * (2**number))
+        return ceiling * self.rand()
+
+    async def attempts(self) -> AsyncIterator[Attempt]:
+        """Yield attempts until one finishes without a recorded failure; re-raise the last one when out of tries."""
+        number = 0
+        while True:
+            attempt = Attempt(number, self)
+            yield attempt
+            error = attempt.error
+            if error is None:
+                return
+            wait = self.delay(error, number)
+            logger.warning(
+                "retrying after %s (attempt %d of %d) in %.2fs (request_id=%s)",
+                type(error).__name__,
+                number + 2,
+                self.max_retries + 1,
+                wait,
+                error.request_id,
+            )
+            await self.sleep(wait)
+            number += 1

@@ -50,7 +50,10 @@ class TextStream:
         except StopAsyncIteration:
             self._closed = True
             raise
-        if chunk.model or chunk.provider:
+        info = self._model_info
+        if (chunk.model or chunk.provider) and (
+            info.get("model") != chunk.model or info.get("provider") != chunk.provider
+        ):
             self._model_info = {"model": chunk.model, "provider": chunk.provider, "fallback": chunk.fallback}
         if self._callback is not None:
             await call_callback(self._callback, chunk)

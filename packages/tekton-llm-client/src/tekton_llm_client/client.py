@@ -631,17 +631,19 @@ class TektonLLMClient(CompatMixin):
         model = request.model or ""
         provider = request.provider or ""
         context_id = request.context_id or ""
-        events: AsyncIterator[StreamEvent]
+        events: AsyncIterator[StreamEvent] | None = None
         try:
-            events = self._rhetor_stream(request)
-            async for event in events:
+            first, events = await self._open_rhetor_stream(request)
+            event = first
+            while event is not None:
                 model = event.model or model
                 provider = event.provider or provider
                 context_id = event.context_id or context_id
                 if event.text:
                     parts.append(event.text)
                     delivered = True
-                    yield StreamingChunk(
+                    # model_construct: the values are already typed; validation per chunk is measurable (P3).
+                    yield StreamingChunk.model_construct(
                         chunk=event.text,
                         context_id=context_id,
                         model=model,
@@ -649,6 +651,9 @@ class TektonLLMClient(CompatMixin):
                         fallback=event.fallback,
                         request_id=request.request_id,
                     )
+                if event.done:
+                    break
+                event = await anext(events, None)
         except exc.TektonLLMError as error:
             if delivered:
                 if isinstance(error, exc.IncompleteStreamError):
@@ -666,6 +671,9 @@ class TektonLLMClient(CompatMixin):
             async for chunk in self._fallback_stream(request):
                 yield chunk
             return
+        finally:
+            if events is not None:
+                await _aclose(events)
         if not delivered:
             # Nothing but empty chunks: a silent empty answer (v1 with an unavailable provider).
             empty = EmptyAnswerError("Rhetor returned an empty answer", request_id=request.request_id)
@@ -706,8 +714,8 @@ class TektonLLMClient(CompatMixin):
                     ) from error
                 logger.info("fallback %s failed: %s", link.name, error)
 
-    async def _rhetor_stream(self, request: LLMRequest) -> AsyncIterator[StreamEvent]:
-        """Open the stream under the retry policy (only its opening and first event are retried)."""
+    async def _open_rhetor_stream(self, request: LLMRequest) -> tuple[StreamEvent | None, AsyncIterator[StreamEvent]]:
+        """Open the stream under the retry policy: only its opening and first event are retried."""
         await self._guard(request)
         events: AsyncIterator[StreamEvent] | None = None
         first: StreamEvent | None = None
@@ -721,17 +729,7 @@ class TektonLLMClient(CompatMixin):
             raise
         self._note(None)
         assert events is not None
-        if first is None:
-            return
-        yield first
-        if first.done:
-            await _aclose(events)
-            return
-        async for event in events:
-            yield event
-            if event.done:
-                break
-        await _aclose(events)
+        return first, events
 
     async def _open_stream(
         self, dialect: HttpDialect, request: LLMRequest

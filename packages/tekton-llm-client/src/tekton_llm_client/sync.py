@@ -42,16 +42,22 @@ class SyncTektonLLMClient:
         """The async client underneath."""
         return self._client
 
-    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+    @staticmethod
+    def _ensure_no_running_loop() -> None:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            pass
-        else:
+            return
+        raise SyncInsideEventLoopError(
+            "SyncTektonLLMClient was called inside a running event loop; await TektonLLMClient instead"
+        )
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        try:
+            self._ensure_no_running_loop()
+        except SyncInsideEventLoopError:
             coro.close()
-            raise SyncInsideEventLoopError(
-                "SyncTektonLLMClient was called inside a running event loop; await TektonLLMClient instead"
-            )
+            raise
         with self._lock:
             if self._loop is None or self._loop.is_closed():
                 self._loop = asyncio.new_event_loop()
@@ -67,6 +73,7 @@ class SyncTektonLLMClient:
         chat_history: Sequence[Message | Mapping[str, Any]] | None = None,
     ) -> CompletionResponse:
         """Blocking ``generate_text``."""
+        self._ensure_no_running_loop()
         return self._run(
             self._awaitable(
                 self._client.generate_text(
@@ -88,6 +95,7 @@ class SyncTektonLLMClient:
         options: Mapping[str, Any] | None = None,
     ) -> CompletionResponse:
         """Blocking ``generate_chat_response``."""
+        self._ensure_no_running_loop()
         return self._run(
             self._awaitable(
                 self._client.generate_chat_response(
@@ -107,6 +115,7 @@ class SyncTektonLLMClient:
         options: Mapping[str, Any] | None = None,
     ) -> Iterator[StreamingChunk]:
         """Iterate the chunks of a streamed answer."""
+        self._ensure_no_running_loop()
         stream = self._client.generate_text(
             prompt, system_prompt, streaming=True, context_id=context_id, options=options
         )

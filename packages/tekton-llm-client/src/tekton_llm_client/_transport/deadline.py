@@ -1,7 +1,9 @@
-"""A reschedulable deadline for stream reads (first-event and idle deadlines).
+"""A cheap deadline for stream reads (first-event and idle deadlines).
 
-``asyncio.timeout`` does this on 3.11+; 3.10 gets a small equivalent. One deadline object per stream, rescheduled on
-every event, costs no task per event (``asyncio.wait_for`` would create one per read).
+A stream moves its deadline on every event, thousands of times a second. Rescheduling an ``asyncio.timeout`` costs
+a timer-heap operation each time; here moving the deadline is one float assignment, and the single timer re-arms
+itself lazily when it wakes up early. While the consumer holds an event (``pause``), the deadline cannot fire, so a
+timeout never lands inside the consumer's own code.
 """
 
 from __future__ import annotations
@@ -10,64 +12,74 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Protocol
 
 __all__ = ["Deadline", "deadline"]
 
 
-class Deadline(Protocol):
-    """What a stream reader needs from a deadline."""
+class Deadline:
+    """Cancels its task when ``loop.time()`` passes ``when`` (unless paused); ``deadline()`` turns that into
+    ``TimeoutError``."""
 
-    def reschedule(self, when: float | None) -> None: ...
+    __slots__ = ("_armed_at", "_delay", "_handle", "_loop", "_task", "fired", "paused", "when")
 
-    def expired(self) -> bool: ...
+    def __init__(self, loop: asyncio.AbstractEventLoop, task: asyncio.Task[object], delay: float) -> None:
+        self._loop = loop
+        self._task = task
+        self.when = loop.time() + delay
+        self.paused = False
+        self.fired = False
+        self._delay = delay
+        self._handle: asyncio.TimerHandle | None = None
+        self._armed_at = 0.0
+        self._arm(self.when)
+
+    def _arm(self, when: float) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._armed_at = when
+        self._handle = self._loop.call_at(when, self._wake)
+
+    def move(self, delay: float) -> None:
+        """Deadline is now ``delay`` seconds from now (and not paused)."""
+        self.paused = False
+        self._delay = delay
+        self.when = self._loop.time() + delay
+        if self.when < self._armed_at:  # only when the deadline got shorter (first event → idle)
+            self._arm(self.when)
+
+    def pause(self) -> None:
+        """Stop the clock until the next ``move``."""
+        self.paused = True
+
+    def _wake(self) -> None:
+        now = self._loop.time()
+        if self.paused or now < self.when:
+            # Woke early (the deadline moved) or the consumer holds an event: look again later.
+            self._handle = None
+            self._arm(now + self._delay if self.paused else self.when)
+            return
+        self._handle = None
+        self.fired = True
+        self._task.cancel()
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
 
 
-if sys.version_info >= (3, 11):
-
-    @asynccontextmanager
-    async def deadline(delay: float) -> AsyncIterator[Deadline]:
-        """Raise ``builtins.TimeoutError`` when the deadline passes before it is rescheduled."""
-        loop = asyncio.get_running_loop()
-        async with asyncio.timeout(loop.time() + delay) as cm:
-            yield cm
-
-else:  # pragma: no cover - exercised by the 3.10 nox session
-
-    class _Deadline310:
-        def __init__(self, task: asyncio.Task[object], loop: asyncio.AbstractEventLoop) -> None:
-            self._task = task
-            self._loop = loop
-            self._handle: asyncio.TimerHandle | None = None
-            self._fired = False
-
-        def reschedule(self, when: float | None) -> None:
-            if self._handle is not None:
-                self._handle.cancel()
-                self._handle = None
-            if when is not None:
-                self._handle = self._loop.call_at(when, self._fire)
-
-        def _fire(self) -> None:
-            self._fired = True
-            self._task.cancel()
-
-        def expired(self) -> bool:
-            return self._fired
-
-    @asynccontextmanager
-    async def deadline(delay: float) -> AsyncIterator[Deadline]:
-        """Raise ``builtins.TimeoutError`` when the deadline passes before it is rescheduled."""
-        loop = asyncio.get_running_loop()
-        task = asyncio.current_task()
-        assert task is not None
-        dl = _Deadline310(task, loop)
-        dl.reschedule(loop.time() + delay)
-        try:
-            yield dl
-        except asyncio.CancelledError:
-            if dl.expired():
-                raise TimeoutError from None
-            raise
-        finally:
-            dl.reschedule(None)
+@asynccontextmanager
+async def deadline(delay: float) -> AsyncIterator[Deadline]:
+    """Raise ``builtins.TimeoutError`` when the deadline passes while the body is waiting."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    dl = Deadline(loop, task, delay)
+    try:
+        yield dl
+    except asyncio.CancelledError:
+        if dl.fired and (sys.version_info < (3, 11) or task.uncancel() == 0):
+            raise TimeoutError from None
+        raise
+    finally:
+        dl.close()

@@ -1,0 +1,68 @@
+"""The sync facade, and that a closed client leaves no connection open."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tekton_llm_client import SyncTektonLLMClient, TektonLLMClient
+
+
+def _established_to(port: int) -> int:
+    """Client-side TCP connections from this machine to ``port`` that are still ESTABLISHED (Linux)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        path = Path(table)
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+            if remote_port == port and fields[3] == "01":
+                count += 1
+    return count
+
+
+def test_sync_facade(server: Any) -> None:
+    with SyncTektonLLMClient("sync", rhetor_url=server.url, use_fallback=False) as client:
+        response = client.generate_text("from sync code")
+        assert 'I received your message: "from sync code"' in response.content
+        chunks = list(client.stream_text("sync stream"))
+        assert chunks[-1].done and "".join(c.chunk for c in chunks).startswith('I received your message: "sync')
+        assert client.health().healthy
+        again = client.generate_chat_response([{"role": "user", "content": "twice"}])
+        assert 'I received your message: "twice"' in again.content
+
+
+async def test_sync_facade_refuses_running_loop(server: Any) -> None:
+    from tekton_llm_client import TektonLLMError
+
+    client = SyncTektonLLMClient("sync", rhetor_url=server.url)
+    with pytest.raises(RuntimeError, match="running event loop") as info:
+        client.generate_text("inside a loop")
+    assert isinstance(info.value, TektonLLMError)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/net/tcp")
+async def test_no_sockets_left_after_aclose(server: Any) -> None:
+    port = int(server.url.rsplit(":", 1)[1])
+    client = TektonLLMClient("sockets", rhetor_url=server.url, use_fallback=False)
+    await asyncio.gather(*(client.generate_text(f"q{i}") for i in range(5)))
+    await client.generate_text("stream", streaming=True).text()
+    assert _established_to(port) >= 1  # pooled keep-alive connections
+    await client.aclose()
+    await asyncio.sleep(0.05)
+    assert _established_to(port) == 0
+
+
+async def test_one_pool_per_client_reused(server: Any) -> None:
+    async with TektonLLMClient("pool", rhetor_url=server.url, use_fallback=False) as client:
+        await client.generate_text("one")
+        first = client._transport()._client
+        await client.generate_text("two")
+        assert client._transport()._client is first
+    assert client._http is None

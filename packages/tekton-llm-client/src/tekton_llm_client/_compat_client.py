@@ -138,6 +138,12 @@ class CompatMixin:
         """OpenAI-shaped completion: ``.choices[0].message.content``."""
         opts = _options_dict(options)
         response = await self._complete(self.build_request(messages, options=opts))
+        content = response.content
+        # Rhetor has no stop-sequence parameter; apply the caller's stop sequences to the answer instead.
+        stops = [s for s in (opts.get("stop_sequences") or []) if s]
+        cut = min((i for i in (content.find(s) for s in stops) if i >= 0), default=-1)
+        if cut >= 0:
+            content = content[:cut]
         return ChatCompletion(
             id=f"chatcmpl-{response.request_id or uuid.uuid4().hex[:16]}",
             created=int(time.time()),
@@ -146,7 +152,7 @@ class CompatMixin:
             choices=[
                 Choice(
                     index=0,
-                    message=Message(role=MessageRole.ASSISTANT, content=response.content),
+                    message=Message(role=MessageRole.ASSISTANT, content=content),
                     finish_reason=response.finish_reason or "stop",
                 )
             ],

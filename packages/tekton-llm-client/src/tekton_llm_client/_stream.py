@@ -22,7 +22,7 @@ async def call_callback(callback: Callable[[Any], Any], item: Any) -> None:
     result = callback(item)
     if inspect.isawaitable(result):
         await result
-    elif hasattr(result, "__anext__"):
+    elif hasattr(result, "__aiter__"):
         async for _ in result:
             pass
 

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, I
 from datetime import datetime
 from typing import Any, TypeAlias
 
+from ._stream import call_callback as invoke_callback
 from .exceptions import ConfigurationError
 
 __all__ = ["StreamHandler", "StreamSource", "collect_stream", "invoke_callback", "stream_to_string"]
@@ -68,16 +69,6 @@ def _parts(item: Any) -> tuple[str, bool, str | None]:
         text = item.chunk
         return ("" if text is None else str(text)), bool(getattr(item, "done", False)), (str(error) if error else None)
     return str(item), False, None
-
-
-async def invoke_callback(callback: Callback, value: Any) -> None:
-    """Call ``callback(value)``: await an awaitable result, drain an async-iterator result (values discarded)."""
-    result = callback(value)
-    if inspect.isawaitable(result):
-        await result
-    elif hasattr(result, "__aiter__"):
-        async for _ in result:
-            pass
 
 
 class StreamHandler:

@@ -41,6 +41,8 @@ class LLMRequest:
     extra: dict[str, Any] = field(default_factory=dict)
     request_id: str = field(default_factory=new_request_id)
     timeout: float | None = None
+    #: Record the exchange in the client's ContextManager once answered (client-side only, never sent).
+    remember: bool = False
 
     @property
     def last_user_message(self) -> str:

@@ -28,6 +28,9 @@ from .utils.retries import RetryPolicy
 
 if TYPE_CHECKING:
     from ._dialects.base import HttpDialect
+    from .budget import BudgetTracker
+    from .cache import ResponseCache
+    from .context_manager import ContextManager
     from ._transport.http import HttpTransport
     from .adapters.base import FallbackLink
 
@@ -104,8 +107,9 @@ class TektonLLMClient(CompatMixin):
         ws_url: str | None = None,
         breaker_threshold: int = 5,
         breaker_cooldown: float = 30.0,
-        cache: Any = None,
-        budget: Any = None,
+        cache: ResponseCache | None = None,
+        budget: BudgetTracker | None = None,
+        context_manager: ContextManager | None = None,
     ) -> None:
         self.config: ClientConfig = resolve_config(
             component_id,
@@ -139,6 +143,7 @@ class TektonLLMClient(CompatMixin):
         self.breaker = CircuitBreaker(breaker_threshold, breaker_cooldown)
         self.cache = cache
         self.budget = budget
+        self.context_manager = context_manager
         self._http: HttpTransport | None = None
         self._ws: Any = None
         self._dialect_name: str | None = None if self.config.api == "auto" else self.config.api
@@ -369,6 +374,9 @@ class TektonLLMClient(CompatMixin):
 
         The stream is usable with ``async for`` directly and may also be awaited (it returns itself).
         """
+        remember = chat_history is None and self.context_manager is not None
+        if self.context_manager is not None and chat_history is None:
+            chat_history = self.context_manager.messages_for_request(None, context_id or self.config.context_id)
         history = [_message_dict(m) for m in (chat_history or [])]
         systems = [m["content"] for m in history if m["role"] == "system"]
         turns = [m for m in history if m["role"] != "system"]
@@ -381,6 +389,7 @@ class TektonLLMClient(CompatMixin):
             context_id=context_id,
             stream=streaming,
         )
+        request.remember = remember
         if streaming:
             return TextStream(self._stream_chunks(request), callback)
         return self._complete(request, callback)
@@ -482,7 +491,7 @@ class TektonLLMClient(CompatMixin):
             error=("LLM service unavailable" if event.provider == self.adapter.name else None),
             request_id=request.request_id,
         )
-        self._record_budget(request, response)
+        self._after_answer(request, response)
         if self.cache is not None and not response.fallback:
             self.cache.put(request, response)
         if callback is not None:
@@ -503,12 +512,24 @@ class TektonLLMClient(CompatMixin):
         return response
 
     def _check_budget(self, request: LLMRequest) -> None:
+        """Client-side budget: under ``enforce`` this raises before anything is sent."""
         if self.budget is not None:
-            self.budget.check_request(self.config.component_id, request)
+            self.budget.check(
+                provider=request.provider,
+                model=request.model,
+                component=self.config.component_id,
+                messages=request.all_messages(),
+                output_tokens=request.max_tokens or 0,
+            )
 
-    def _record_budget(self, request: LLMRequest, response: CompletionResponse) -> None:
-        if self.budget is not None and not response.fallback:
-            self.budget.record_response(self.config.component_id, request, response)
+    def _after_answer(self, request: LLMRequest, response: CompletionResponse) -> None:
+        """Account usage and remember the exchange (never for fallback answers)."""
+        if response.fallback:
+            return
+        if self.budget is not None:
+            self.budget.record_response(response, messages=request.all_messages(), component=self.config.component_id)
+        if self.context_manager is not None and request.remember:
+            self.context_manager.add_exchange(request.last_user_message, response.content, request.context_id)
 
     async def _guard(self, request: LLMRequest) -> None:
         """Circuit breaker: while open, Rhetor is skipped; after the cool-down one ``/health`` probe decides."""
@@ -685,7 +706,7 @@ class TektonLLMClient(CompatMixin):
         usage_response = CompletionResponse(
             content="".join(parts), model=model, provider=provider, context_id=context_id
         )
-        self._record_budget(request, usage_response)
+        self._after_answer(request, usage_response)
         yield StreamingChunk(
             chunk="", context_id=context_id, model=model, provider=provider, done=True, request_id=request.request_id
         )

@@ -30,9 +30,9 @@ async def test_first_event_deadline(server: Any, make_client: Any, monkeypatch: 
 
 
 async def test_idle_deadline_not_reset_by_pings(server: Any, make_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RHETOR_IDLE_TIMEOUT", "0.3")
+    monkeypatch.setenv("RHETOR_IDLE_TIMEOUT", "0.8")
     server.faults.stall_after_chunks = 2
-    server.faults.stall_seconds = 3.0
+    server.faults.stall_seconds = 4.0
     server.faults.ping_interval = 0.05  # pings keep flowing during the stall
     client = make_client(server.url, api=server.profile, transport="http", max_retries=3)
     stream = client.generate_text("a message that stalls midway", streaming=True)

@@ -1,0 +1,76 @@
+"""Command line: run a test server in the foreground for tests written in other languages.
+
+``python -m tekton_llm_client.testing --profile v1 --port 0`` prints one JSON line (``url``, ``ws_url``,
+``profile``) on stdout once it is listening, logs to stderr, and exits cleanly on SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from .server import PROFILES
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tekton_llm_client.testing", description=__doc__)
+    parser.add_argument(
+        "--profile", "--dialect", dest="profile", default="v1", choices=(*PROFILES, "ollama"), help="what to emulate"
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("RHETOR_PORT", "8003")), help="0 picks a free port"
+    )
+    parser.add_argument("--ws-port", type=int, default=0, help="adapter profile: raw WebSocket port")
+    parser.add_argument("--chunk-delay", type=float, default=None, help="seconds between chunks (default: per model)")
+    parser.add_argument("--ping-interval", type=float, default=15.0, help="seconds between SSE pings")
+    parser.add_argument("--log-level", default="INFO")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    server: OllamaTestServer | RhetorTestServer
+    if args.profile == "ollama":
+        from .ollama import OllamaTestServer
+
+        server = OllamaTestServer(args.host, args.port, chunk_delay=args.chunk_delay or 0.0)
+    else:
+        from .server import RhetorTestServer
+
+        server = RhetorTestServer(
+            args.profile,
+            args.host,
+            args.port,
+            chunk_delay=args.chunk_delay,
+            ping_interval=args.ping_interval,
+            ws_port=args.ws_port,
+        )
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    server.start()
+    try:
+        print(json.dumps({"url": server.url, "ws_url": server.ws_url, "profile": server.profile}), flush=True)
+        logging.getLogger(__name__).info("serving %s on %s", server.profile, server.url)
+        while not stopping.wait(0.1):
+            pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""The migration demo (``nox -s demo``): every step a Tekton maintainer runs, on the sample components.
+
+1. copy ``components/`` to a scratch folder (the originals are never touched)
+2. run the components' tests as they are: their LLM features fail, because the old LLM Adapter service is gone
+3. start a Rhetor test server (a real socket on 127.0.0.1)
+4. ``tekton-migrate inventory``: who uses which legacy adapter, how
+5. ``tekton-migrate rewrite --diff``, then the rewrite itself
+6. ``tekton-migrate cleanup --write``: delete legacy adapter modules nothing imports any more
+7. run every component's tests again, now through the shims and the client, against the live server
+8. a summary table
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 110)
+ROOT = Path(__file__).resolve().parents[2]
+COMPONENTS = ("terma", "hermes", "telos", "engram")
+
+
+@dataclass
+class Outcome:
+    """What happened to one component."""
+
+    name: str
+    call_sites: int = 0
+    files_changed: int = 0
+    deleted: list[str] = field(default_factory=list)
+    before: tuple[int, int] = (0, 0)
+    after: tuple[int, int] = (0, 0)
+    seconds: float = 0.0
+
+
+def step(number: int, title: str, why: str) -> None:
+    console.print()
+    console.rule(f"[bold]Step {number}. {title}")
+    console.print(f"[dim]{why}[/dim]")
+
+
+def migrate(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the tekton-migrate CLI of this environment and show what it printed."""
+    command = [sys.executable, "-m", "tekton_codemods", *args]
+    console.print(f"[cyan]$ tekton-migrate {' '.join(args)}[/cyan]")
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.stdout.strip():
+        console.print(result.stdout.rstrip(), markup=False)
+    if result.stderr.strip():
+        console.print(result.stderr.rstrip(), markup=False, style="dim")
+    return result
+
+
+def run_tests(component: Path, env: dict[str, str], report: Path) -> tuple[int, int, float]:
+    """pytest on one component folder; (passed, total, seconds) from its JUnit report."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
+         f"--junitxml={report}", "tests"],
+        cwd=component, env={**env, "PYTHONPATH": str(component)}, capture_output=True, text=True, check=False,
+    )
+    seconds = time.perf_counter() - started
+    if not report.exists():
+        return 0, 0, seconds
+    suite = ET.parse(report).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")  # type: ignore[assignment]
+    total = int(suite.get("tests", 0))
+    failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+    return total - failed - int(suite.get("skipped", 0)), total, seconds
+
+
+def start_server(profile: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tekton_llm_client.testing", "--profile", profile, "--port", "0", "--chunk-delay", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        raise SystemExit("the Rhetor test server did not start")
+    return proc, json.loads(line)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--source", default=os.environ.get("TEKTON_DEMO_SOURCE", str(ROOT / "components")),
+                        help="folder holding the components to migrate (default: the bundled samples)")
+    parser.add_argument("--profile", default="v1", help="Rhetor test server profile (v1, v1-as-shipped, classic)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch copy and print where it is")
+    args = parser.parse_args()
+
+    source = Path(args.source).resolve()
+    names = [n for n in COMPONENTS if (source / n).is_dir()]
+    console.print(Panel.fit(
+        "[bold]Tekton LLM migration demo[/bold]\n"
+        f"Moves {', '.join(names)} off their own llm_adapter.py onto [bold]tekton_llm_shims[/bold], which keep the old\n"
+        "API but send every request through [bold]tekton_llm_client[/bold] to Rhetor.\n"
+        f"Input: {source}  (copied first; the originals are not modified)",
+    ))
+    scratch = Path(tempfile.mkdtemp(prefix="tekton-demo-"))
+    work = scratch / "components"
+    shutil.copytree(source, work, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", ".pytest_cache"))
+    outcomes = {name: Outcome(name) for name in names}
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("RHETOR_", "TEKTON_RHETOR_"))}
+    server = None
+    try:
+        step(1, "Before: the components as they are",
+             "Their LLM features still call the retired LLM Adapter service (localhost:8300), which is gone.")
+        for name in names:
+            passed, total, _ = run_tests(work / name, base_env, scratch / f"{name}-before.xml")
+            outcomes[name].before = (passed, total)
+            console.print(f"  {name:<8} {passed:>2}/{total} tests pass")
+
+        step(2, "Start a Rhetor test server", "A Rhetor look-alike on a real socket: the deterministic simulated "
+             "provider answers 'I received your message: ...'.")
+        server, info = start_server(args.profile)
+        console.print(f"  Rhetor ({info['profile']}) listening at {info['url']}  (WebSocket {info['ws_url']})")
+
+        step(3, "Inventory", "Which files use a legacy adapter, in which import forms, and which legacy "
+             "classes, methods and attributes they touch - what the shims must cover.")
+        migrate("inventory", str(work))
+
+        step(4, "Rewrite: the diff first", "Only import lines and dotted-path strings change; comments, quotes and "
+             "line endings stay as they were.")
+        migrate("rewrite", str(work), "--diff")
+
+        step(5, "Rewrite: write it", "Every output is re-parsed before an atomic write; a second run changes nothing.")
+        report_path = scratch / "rewrite-report.json"
+        migrate("rewrite", str(work), "--report", str(report_path))
+        report = json.loads(report_path.read_text())
+        for entry in report["files"]:
+            name = Path(entry["path"]).parts[0] if not Path(entry["path"]).is_absolute() else \
+                Path(entry["path"]).relative_to(work).parts[0]
+            if name in outcomes and entry["status"] == "changed":
+                outcomes[name].files_changed += 1
+                outcomes[name].call_sites += len(entry.get("changes", []))
+        check = migrate("rewrite", str(work), "--check")
+        console.print("  second run: " + ("nothing left to change" if check.returncode == 0 else "[red]changes![/red]"))
+
+        step(6, "Clean up (phase 3)", "Legacy adapter modules that nothing imports any more are deleted.")
+        cleanup = migrate("cleanup", str(work), "--write")
+        for line in cleanup.stdout.splitlines():
+            for name in names:
+                if f"{name}/core/llm_adapter.py" in line.replace("\\", "/"):
+                    outcomes[name].deleted.append(f"{name}/core/llm_adapter.py")
+
+        step(7, "After: the same tests, through the shims and the client",
+             f"Every LLM call now goes through tekton_llm_client to the Rhetor at {info['url']}.")
+        env = {**base_env, "TEKTON_RHETOR_TEST_URL": info["url"], "TEKTON_RHETOR_TEST_WS_URL": info["ws_url"]}
+        for name in names:
+            passed, total, seconds = run_tests(work / name, env, scratch / f"{name}-after.xml")
+            outcomes[name].after, outcomes[name].seconds = (passed, total), seconds
+            mark = "[green]ok[/green]" if passed == total and total else "[red]FAILED[/red]"
+            console.print(f"  {name:<8} {passed:>2}/{total} tests pass  {mark}")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+
+    step(8, "Summary", "Call sites = import statements and strings rewritten.")
+    table = Table(show_lines=False)
+    for column in ("component", "call sites rewritten", "files changed", "adapter deleted",
+                   "tests before", "tests after", "seconds"):
+        table.add_column(column, justify="left" if column == "component" else "right")
+    for o in outcomes.values():
+        table.add_row(o.name, str(o.call_sites), str(o.files_changed), "yes" if o.deleted else "no",
+                      f"{o.before[0]}/{o.before[1]}", f"{o.after[0]}/{o.after[1]}", f"{o.seconds:.1f}")
+    console.print(table)
+    ok = all(o.after[0] == o.after[1] and o.after[1] > 0 for o in outcomes.values())
+    console.print("[bold green]All components migrated and green.[/bold green]" if ok else
+                  "[bold red]Some component tests failed after migration (see above).[/bold red]")
+    console.print("Next: MIGRATION.md, section 2, to do the same on a real component.")
+    if args.keep:
+        console.print(f"Scratch copy kept at {scratch}")
+    else:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

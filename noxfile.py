@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -32,22 +33,34 @@ nox.options.reuse_venv = "yes"
 nox.options.sessions = ["lint", "typecheck", "tests-client", "tests-codemods", "tests-shims", "components", "js"]
 
 
+def _works(exe: str) -> bool:
+    try:
+        return subprocess.run([exe, "-c", "import sys"], capture_output=True, timeout=20, check=False).returncode == 0
+    except OSError:
+        return False
+
+
 def _find_interpreters() -> tuple[list[str], list[str]]:
-    """Pythons 3.10–3.13 on this machine (PATH or pyenv); their folders go on PATH so nox and uv find them."""
+    """Pythons 3.10–3.13 on this machine (pyenv versions, then PATH); their folders go first on PATH so nox and uv
+    find them (a pyenv shim for an inactive version is on PATH but does not run, so each candidate is tried)."""
     found: list[str] = []
     missing: list[str] = []
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
     for version in PYTHONS:
-        exe = shutil.which(f"python{version}")
+        candidates = sorted(glob.glob(str(pyenv_root / "versions" / f"{version}.*" / "bin" / f"python{version}")))
+        on_path = shutil.which(f"python{version}")
+        exe = next((c for c in [*reversed(candidates), on_path] if c and _works(c)), None)
         if exe is None:
-            candidates = sorted(glob.glob(str(pyenv_root / "versions" / f"{version}.*" / "bin" / f"python{version}")))
-            if candidates:
-                exe = candidates[-1]
-                os.environ["PATH"] = f"{Path(exe).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-        (found if exe else missing).append(version)
+            missing.append(version)
+            continue
+        found.append(version)
+        os.environ["PATH"] = f"{Path(exe).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     return found, missing
 
 
+# Interpreters come from this machine only: uv must never try to download one.
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+os.environ.setdefault("UV_PYTHON_PREFERENCE", "only-system")
 AVAILABLE, MISSING = _find_interpreters()
 DEFAULT_PYTHON = "3.11" if "3.11" in AVAILABLE else (AVAILABLE[-1] if AVAILABLE else None)
 

@@ -1,0 +1,1 @@
+"""Engram's HTTP API."""

@@ -1,0 +1,1 @@
+"""Engram core: the memory store."""

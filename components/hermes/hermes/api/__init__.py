@@ -1,0 +1,1 @@
+"""Hermes's HTTP and WebSocket API."""

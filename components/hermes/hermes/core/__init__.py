@@ -1,0 +1,1 @@
+"""Hermes core services."""

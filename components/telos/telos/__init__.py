@@ -1,0 +1,3 @@
+"""Telos: requirements management (sample legacy component for the migration workspace)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Telos's HTTP API."""

@@ -1,0 +1,1 @@
+"""Telos core: requirements and their review."""

@@ -1,0 +1,3 @@
+"""Terma: browser terminals with LLM assistance (sample legacy component for the migration workspace)."""
+
+__version__ = "0.1.0"

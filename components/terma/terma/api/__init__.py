@@ -1,0 +1,1 @@
+"""Terma's HTTP and WebSocket API."""

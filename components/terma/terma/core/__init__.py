@@ -1,0 +1,1 @@
+"""Terma core services."""

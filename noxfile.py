@@ -150,10 +150,11 @@ def components(session: nox.Session, component: str) -> None:
     session.install(f"{CLIENT}[testing,yaml]", str(SHIMS), str(CODEMODS))
     with tempfile.TemporaryDirectory(prefix=f"tekton-{component}-") as tmp:
         target = migrate_copy(session, component, Path(tmp))
-        extras = "[test]" if (target / "pyproject.toml").is_file() and "test" in (target / "pyproject.toml").read_text() else ""
+        pyproject = target / "pyproject.toml"
+        extras = "[test]" if pyproject.is_file() and "test" in pyproject.read_text() else ""
         try:
             session.install("-e", f"{target}{extras}")
-        except Exception:  # noqa: BLE001 - nox raises its own failure type
+        except Exception:
             session.error(f"{component}: its own dependencies could not be installed (see above)")
         session.run("pytest", "-q", "-p", "no:cacheprovider", str(target), *session.posargs)
 

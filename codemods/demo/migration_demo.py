@@ -106,7 +106,8 @@ def main() -> int:
     names = [n for n in COMPONENTS if (source / n).is_dir()]
     console.print(Panel.fit(
         "[bold]Tekton LLM migration demo[/bold]\n"
-        f"Moves {', '.join(names)} off their own llm_adapter.py onto [bold]tekton_llm_shims[/bold], which keep the old\n"
+        f"Moves {', '.join(names)} off their own llm_adapter.py onto [bold]tekton_llm_shims[/bold],\n"
+        "which keep the old "
         "API but send every request through [bold]tekton_llm_client[/bold] to Rhetor.\n"
         f"Input: {source}  (copied first; the originals are not modified)",
     ))

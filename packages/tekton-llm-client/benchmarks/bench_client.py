@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-
 from tekton_llm_client import TektonLLMClient
 
 BODY = {"messages": [{"role": "user", "content": "benchmark"}], "stream": False}
@@ -118,7 +117,7 @@ async def p3(url: str, chunks: int) -> list[tuple[str, str, str, str]]:
                                    timeout=60) as client:
             async def client_stream() -> int:
                 n = 0
-                async for chunk in client.generate_text("benchmark", streaming=True):
+                async for _chunk in client.generate_text("benchmark", streaming=True):
                     n += 1
                 return n
 

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
-
 from tekton_llm_client import TektonLLMClient
 from tekton_llm_client.testing import RhetorTestServer
 

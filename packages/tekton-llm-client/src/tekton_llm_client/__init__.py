@@ -25,7 +25,8 @@ _EXPORTS: dict[str, str] = {
     "TektonLLMClient": "client",
     "Client": "client",
     "BatchResult": "client",
-    "EmptyAnswerError": "client",
+    "EmptyAnswerError": "exceptions",
+    "BudgetLimit": "budget",
     "TextStream": "_stream",
     "SyncTektonLLMClient": "sync",
     "TektonLLMWebSocketClient": "ws_client",
@@ -127,9 +128,9 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from ._stream import TextStream
     from .adapters.fallback import FallbackAdapter, LocalFallbackAdapter
-    from .budget import BudgetTracker
+    from .budget import BudgetLimit, BudgetTracker
     from .cache import ResponseCache
-    from .client import BatchResult, Client, EmptyAnswerError, TektonLLMClient
+    from .client import BatchResult, Client, TektonLLMClient
     from .config import ClientConfig
     from .context_manager import ContextManager
     from .env import get_env, get_env_bool, get_env_dict, get_env_float, get_env_int, get_env_list, has_env, set_env
@@ -139,6 +140,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         BudgetExceededError,
         ConfigurationError,
         ConnectionError,
+        EmptyAnswerError,
         FallbackError,
         FormatError,
         HTTPStatusError,

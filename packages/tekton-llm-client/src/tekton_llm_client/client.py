@@ -28,25 +28,19 @@ from .utils.retries import RetryPolicy
 
 if TYPE_CHECKING:
     from ._dialects.base import HttpDialect
+    from ._transport.http import HttpTransport
+    from .adapters.base import FallbackLink
     from .budget import BudgetTracker
     from .cache import ResponseCache
     from .context_manager import ContextManager
-    from ._transport.http import HttpTransport
-    from .adapters.base import FallbackLink
 
-__all__ = ["BatchResult", "Client", "EmptyAnswerError", "TektonLLMClient"]
+__all__ = ["BatchResult", "Client", "TektonLLMClient"]
 
 logger = logging.getLogger("tekton_llm_client")
 
 # Options that map onto the logical request; anything else travels in ``extra``.
 _REQUEST_OPTIONS = ("temperature", "max_tokens", "top_p", "model", "provider", "task_type", "timeout")
 _SWITCH_STATUSES = (404, 405, 500, 501)
-
-
-class EmptyAnswerError(exc.ProviderError):
-    """Rhetor finished an answer with no text at all (v1 with an unavailable provider); treated as unavailable."""
-
-    unavailable = True
 
 
 class BatchResult:
@@ -237,6 +231,8 @@ class TektonLLMClient(CompatMixin):
                 dialect=dialect,
                 timeout=self.config.timeout,
                 frame_timeout=self.config.stream_idle_timeout,
+                # The client's own retry policy paces attempts; the socket should not add its 5 s default.
+                reconnect_interval=int(self.config.backoff_base * 1000),
             )
         return self._ws
 
@@ -245,7 +241,7 @@ class TektonLLMClient(CompatMixin):
         if self._use_ws or self.config.transport != "auto" or self._dialect_name != "v1":
             return False
         broken_route = isinstance(error, exc.HTTPStatusError) and error.status_code in _SWITCH_STATUSES
-        if broken_route or (isinstance(error, exc.ProviderError) and not isinstance(error, EmptyAnswerError)):
+        if broken_route or (isinstance(error, exc.ProviderError) and not isinstance(error, exc.EmptyAnswerError)):
             logger.warning(
                 "Rhetor's HTTP chat route failed (%s); generating over WebSocket %s for the rest of this client's life",
                 error,
@@ -473,7 +469,7 @@ class TektonLLMClient(CompatMixin):
         if self.cache is not None:
             cached = self.cache.get(request)
             if cached is not None:
-                return cached  # type: ignore[no-any-return]
+                return cached
         started = time.perf_counter()
         try:
             event = await self._rhetor_complete(request)
@@ -596,7 +592,7 @@ class TektonLLMClient(CompatMixin):
                     event = await self._complete_over(dialect, request)
         assert event is not None
         if not event.text:
-            raise EmptyAnswerError("Rhetor returned an empty answer", request_id=request.request_id)
+            raise exc.EmptyAnswerError("Rhetor returned an empty answer", request_id=request.request_id)
         return event
 
     async def _complete_over(self, dialect: HttpDialect, request: LLMRequest) -> StreamEvent:
@@ -697,7 +693,7 @@ class TektonLLMClient(CompatMixin):
                 await _aclose(events)
         if not delivered:
             # Nothing but empty chunks: a silent empty answer (v1 with an unavailable provider).
-            empty = EmptyAnswerError("Rhetor returned an empty answer", request_id=request.request_id)
+            empty = exc.EmptyAnswerError("Rhetor returned an empty answer", request_id=request.request_id)
             if not self.config.use_fallback:
                 raise empty
             async for chunk in self._fallback_stream(request):

@@ -21,6 +21,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "ConnectionError",
+    "EmptyAnswerError",
     "FallbackError",
     "FormatError",
     "HTTPStatusError",
@@ -122,6 +123,12 @@ class IncompleteStreamError(TektonLLMError):
 
 class ProviderError(TektonLLMError):
     """Rhetor answered, but reported an error in-band (200 body, SSE error event, WS error frame or chunk)."""
+
+
+class EmptyAnswerError(ProviderError):
+    """Rhetor finished an answer with no text at all (v1 with an unavailable provider); treated as unavailable."""
+
+    unavailable = True
 
 
 class UnsupportedOperation(TektonLLMError, NotImplementedError):

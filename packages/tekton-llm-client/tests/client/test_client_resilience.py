@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 import pytest
-
 from tekton_llm_client import BudgetTracker, ContextManager, ResponseCache
 from tekton_llm_client import exceptions as exc
 from tekton_llm_client.budget import BudgetLimit

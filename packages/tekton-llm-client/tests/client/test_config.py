@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 import pytest
-
 from tekton_llm_client import ClientSettings, LLMSettings, TektonLLMClient
 from tekton_llm_client import exceptions as exc
 from tekton_llm_client.config import resolve_config

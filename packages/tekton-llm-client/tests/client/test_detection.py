@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from tekton_llm_client import exceptions as exc
 
 
@@ -14,7 +13,7 @@ async def test_detects_generation(make_server: Any, make_client: Any, profile: s
     server = make_server(profile)
     client = make_client(server.url)
     assert await client.initialize() is True
-    assert client.dialect == profile.split("-")[0]
+    assert client.dialect == profile.split("-", maxsplit=1)[0]
 
 
 async def test_detection_happens_once(make_server: Any, make_client: Any) -> None:

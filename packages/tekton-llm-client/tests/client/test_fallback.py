@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from tekton_llm_client import LocalFallbackAdapter, exceptions as exc
+from tekton_llm_client import LocalFallbackAdapter
+from tekton_llm_client import exceptions as exc
 from tekton_llm_client.adapters import FALLBACK_TEXT
 from tekton_llm_client.testing import OllamaTestServer, closed_port
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from tekton_llm_client import exceptions as exc
 from tekton_llm_client._transport.http import parse_retry_after
 
@@ -77,8 +76,8 @@ async def test_retry_after_is_bounded(make_server: Any, make_client: Any) -> Non
 
 
 def test_retry_after_http_date_and_garbage() -> None:
-    from email.utils import format_datetime
     from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
 
     when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=20), usegmt=True)
     seconds = parse_retry_after(when, cap=30)

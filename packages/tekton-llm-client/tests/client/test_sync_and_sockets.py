@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tekton_llm_client import SyncTektonLLMClient, TektonLLMClient
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from tekton_llm_client import (
     Client,
     ClientSettings,
@@ -107,7 +106,7 @@ async def test_generate_chat_awaited(settings_client: Any) -> None:
 async def test_get_providers_models_mapping(make_server: Any, make_client: Any, profile: str) -> None:
     client = make_client(make_server(profile).url)
     providers = (await client.get_providers()).providers
-    for pid, info in providers.items():
+    for info in providers.values():
         for model_id, model in info.get("models", {}).items():
             assert model["id"] == model_id and model["name"]
     assert "simulated-fast" in providers["simulated"]["models"]
@@ -115,7 +114,8 @@ async def test_get_providers_models_mapping(make_server: Any, make_client: Any, 
 
 async def test_client_alias_with_fallback_adapter(v1: Any) -> None:
     client = Client(base_url=v1.url, default_model="simulated-fast",
-                    adapter=FallbackAdapter(fallback_models=["simulated-standard", "simulated-advanced"], max_retries=2),
+                    adapter=FallbackAdapter(fallback_models=["simulated-standard", "simulated-advanced"],
+                                            max_retries=2),
                     timeout=60)
     try:
         assert Client is TektonLLMClient and FallbackAdapter is LocalFallbackAdapter

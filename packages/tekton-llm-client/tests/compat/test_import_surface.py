@@ -31,7 +31,7 @@ def test_top_level(name: str) -> None:
 
 def test_star_import_and_all() -> None:
     namespace: dict[str, object] = {}
-    exec("from tekton_llm_client import *", namespace)  # noqa: S102 - the shape component code uses
+    exec("from tekton_llm_client import *", namespace)
     assert "TektonLLMClient" in namespace and "StreamHandler" in namespace
 
 

@@ -158,7 +158,6 @@ class ClassicFrames(WSFrameCodec):
 
     dialect: WSDialect = "classic"
     registers = True
-    _register_message = "registered"
 
     def _envelope(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -218,7 +217,8 @@ class ClassicFrames(WSFrameCodec):
     def handshake_reply(self, frame: Any) -> Decoded:
         data = self._require_object(frame, None)
         kind = data.get("type")
-        payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
+        raw_payload = data.get("payload")
+        payload: dict[str, Any] = raw_payload if isinstance(raw_payload, dict) else {}
         if kind == "ERROR":
             message = str(payload.get("error") or "request failed")
             return Decoded(end=True, error=message, discard=self._error_discards(message))
@@ -245,8 +245,8 @@ class ClassicFrames(WSFrameCodec):
                 return Decoded(event=event, end=bool(payload.get("done", False)))
             return Decoded(end=True) if payload.get("done") else _SKIP
         if kind == "RESPONSE":
-            if payload.get("status") == self._register_message or "message" not in payload and not payload.get("error"):
-                return _SKIP  # a late REGISTER/STATUS reply, not an answer
+            if data.get("source") == "SYSTEM" or payload.get("status") == "registered":
+                return _SKIP  # a REGISTER/STATUS reply, not an answer
             if payload.get("error"):
                 return Decoded(end=True, error=str(payload["error"]))  # provider failure inside a RESPONSE
             text = str(payload.get("message") or "")
@@ -302,4 +302,5 @@ def codec_for(dialect: str, component_id: str) -> WSFrameCodec:
     try:
         return _CODECS[dialect](component_id)
     except KeyError:
-        raise exc.ConfigurationError(f"unknown WebSocket dialect {dialect!r}; use one of {', '.join(WS_DIALECTS)}") from None
+        choices = ", ".join(WS_DIALECTS)
+        raise exc.ConfigurationError(f"unknown WebSocket dialect {dialect!r}; use one of {choices}") from None

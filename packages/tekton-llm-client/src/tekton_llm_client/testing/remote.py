@@ -16,7 +16,7 @@ __all__ = ["RemoteFaults", "RemoteRhetorServer"]
 def _call(url: str, method: str = "GET", body: Any = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - a loopback URL from the test run
+    with urllib.request.urlopen(request, timeout=10) as response:
         text = response.read().decode()
     return json.loads(text) if text else None
 

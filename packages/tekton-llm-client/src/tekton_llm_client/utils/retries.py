@@ -68,8 +68,8 @@ class RetryPolicy:
         """Seconds to wait before attempt ``number + 1``."""
         hint = getattr(error, "retry_after", None)
         if isinstance(hint, (int, float)) and hint >= 0:
-            return float(min(hint, self.retry_after_cap))
-        ceiling = min(self.backoff_cap, self.backoff_base * (2**number))
+            return min(float(hint), self.retry_after_cap)
+        ceiling = min(self.backoff_cap, self.backoff_base * 2.0**number)
         return ceiling * self.rand()
 
     async def attempts(self) -> AsyncIterator[Attempt]:

@@ -1,0 +1,199 @@
+"""The machine-readable documents (``--report``, ``inventory --json``) and the human one-line summary.
+
+The JSON layout is versioned and documented in the README; CI jobs parse it, so fields are only ever
+added, never renamed, within a version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._records import FileOutcome
+
+if TYPE_CHECKING:
+    from ._cleanup import LegacyModule
+    from ._inventory import FileInventory
+
+SCHEMA_VERSION = 1
+TOOL = "tekton-migrate"
+
+
+@dataclass
+class Summary:
+    """Counters shown on the last line of every run and stored in every report."""
+
+    scanned: int = 0
+    candidates: int = 0
+    changed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        return (
+            f"{TOOL}: {self.scanned} files scanned, {self.candidates} candidates, "
+            f"{self.changed} changed, {self.failed} failed in {self.seconds:.2f}s"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scanned": self.scanned,
+            "candidates": self.candidates,
+            "changed": self.changed,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def rewrite_document(
+    mode: str, mapping: Mapping[str, str], outcomes: Sequence[FileOutcome], summary: Summary
+) -> dict[str, Any]:
+    """Report of a ``rewrite`` run: every candidate, failure and skipped path, plus the summary."""
+    return {
+        "version": SCHEMA_VERSION,
+        "tool": TOOL,
+        "command": "rewrite",
+        "mode": mode,
+        "mapping": dict(sorted(mapping.items())),
+        "files": [_file_entry(outcome) for outcome in outcomes],
+        "summary": summary.as_dict(),
+    }
+
+
+def _file_entry(outcome: FileOutcome) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "path": outcome.path,
+        "status": outcome.status,
+        "changes": [
+            {"line": c.line, "end_line": c.end_line, "kind": c.kind, "old": c.old, "new": c.new}
+            for c in outcome.changes
+        ],
+        "unmoved_names": [
+            {"line": u.line, "module": u.module, "name": u.name, "reason": u.reason} for u in outcome.unmoved
+        ],
+    }
+    if outcome.status == "failed":
+        entry["error"] = outcome.error or "unknown error"
+    elif outcome.status == "skipped":
+        entry["reason"] = outcome.error or ""
+    return entry
+
+
+def inventory_document(
+    mapping: Mapping[str, str], inventories: Sequence[FileInventory], failures: Sequence[FileOutcome], summary: Summary
+) -> dict[str, Any]:
+    """Per legacy module: the files using it, their import forms, the names and members they use."""
+    components = []
+    for legacy in sorted({module for inventory in inventories for module in inventory.modules}):
+        files = [inv for inv in inventories if legacy in inv.modules]
+        names: dict[str, Counter[str]] = {}
+        methods: Counter[str] = Counter()
+        attributes: Counter[str] = Counter()
+        for inv in files:
+            for (name, context), count in inv.names.get(legacy, Counter()).items():
+                names.setdefault(name, Counter())[context] += count
+            for (member, kind), count in inv.members.get(legacy, Counter()).items():
+                (methods if kind == "method" else attributes)[member] += count
+        components.append(
+            {
+                "component": legacy.split(".", 1)[0],
+                "module": legacy,
+                "target": mapping.get(legacy),
+                "files": [
+                    {
+                        "path": inv.path,
+                        "imports": [
+                            {"line": s.line, "form": s.form, "code": s.code} for s in inv.imports if s.module == legacy
+                        ],
+                        "strings": [{"line": s.line, "value": s.value} for s in inv.strings if s.module == legacy],
+                    }
+                    for inv in files
+                ],
+                "forms": _form_counts(files, legacy),
+                "names": {name: dict(sorted(counts.items())) for name, counts in sorted(names.items())},
+                "methods": dict(sorted(methods.items())),
+                "attributes": dict(sorted(attributes.items())),
+            }
+        )
+    return {
+        "version": SCHEMA_VERSION,
+        "tool": TOOL,
+        "command": "inventory",
+        "components": components,
+        "failed": [{"path": f.path, "error": f.error} for f in failures],
+        "summary": summary.as_dict(),
+    }
+
+
+def _form_counts(files: Sequence[FileInventory], legacy: str) -> dict[str, int]:
+    counts = Counter(site.form for inv in files for site in inv.imports if site.module == legacy)
+    return dict(sorted(counts.items()))
+
+
+def inventory_text(document: Mapping[str, Any]) -> str:
+    """The inventory for people: one block per legacy module."""
+    lines: list[str] = []
+    for component in document["components"]:
+        target = component["target"] or "(unmapped)"
+        lines.append(f"{component['module']} -> {target}  [{component['component']}]")
+        lines.append(f"  files ({len(component['files'])}):")
+        for entry in component["files"]:
+            lines.append(f"    {entry['path']}")
+            for site in entry["imports"]:
+                lines.append(f"      {site['line']:>5}  {site['form']:<21} {_one_line(site['code'])}")
+            for site in entry["strings"]:
+                lines.append(f"      {site['line']:>5}  {'string':<21} {site['value']!r}")
+        if component["names"]:
+            described = [
+                f"{name} ({', '.join(f'{k} {v}' for k, v in counts.items())})"
+                for name, counts in component["names"].items()
+            ]
+            lines.append("  names: " + "; ".join(described))
+        for label in ("methods", "attributes"):
+            if component[label]:
+                lines.append(f"  {label}: " + ", ".join(f"{k} x{v}" for k, v in component[label].items()))
+        lines.append("")
+    for failure in document["failed"]:
+        lines.append(f"{failure['path']}: error: {failure['error']}")
+    if not document["components"]:
+        lines.append("no legacy adapter references found")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _one_line(code: str) -> str:
+    return " ".join(code.split())
+
+
+def cleanup_document(mode: str, modules: Sequence[LegacyModule], summary: Summary) -> dict[str, Any]:
+    return {
+        "version": SCHEMA_VERSION,
+        "tool": TOOL,
+        "command": "cleanup",
+        "mode": mode,
+        "modules": [
+            {
+                "module": m.module,
+                "path": m.path,
+                "status": m.status,
+                "referenced_by": list(m.referenced_by),
+                **({"error": m.error} if m.error else {}),
+            }
+            for m in modules
+        ],
+        "summary": summary.as_dict(),
+    }
+
+
+def write_json(path: Path, document: Mapping[str, Any]) -> None:
+    """Write a report; the directory must exist (a typo should fail loudly, not create trees)."""
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, path)

@@ -1,0 +1,82 @@
+"""A one-pass census of how names are used in a module, taken before any import is rewritten.
+
+Whether an import may move depends on code elsewhere in the file: ``m.helper`` after
+``import terma.core.llm_adapter as m`` breaks if the shim has no ``helper``, and ``import a.b.llm_adapter``
+also binds ``a`` for unrelated uses. The census is deliberately file-wide and scope-blind: it can only
+over-count uses, which makes the rewriter leave more alone, never less.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from ._dotted import dotted_name
+
+
+@dataclass
+class NameUsage:
+    """``chains`` counts every maximal name chain outside import statements (``"a"``, ``"m.X"``,
+    ``"a.b.llm_adapter.Y"``); ``plain_imports`` lists ``import a.b.c`` targets bound without ``as``;
+    ``other_bindings`` counts names bound by any other import form."""
+
+    chains: Counter[str] = field(default_factory=Counter)
+    plain_imports: list[str] = field(default_factory=list)
+    other_bindings: Counter[str] = field(default_factory=Counter)
+
+    def attributes_of(self, name: str) -> set[str]:
+        """First attribute names read from ``name`` (``{"X"}`` for ``m.X.y``)."""
+        prefix = name + "."
+        return {chain[len(prefix) :].split(".", 1)[0] for chain in self.chains if chain.startswith(prefix)}
+
+
+def collect_usage(module: cst.Module) -> NameUsage:
+    collector = _Collector()
+    module.visit(collector)
+    return collector.usage
+
+
+class _Collector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.usage = NameUsage()
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        for alias in node.names:
+            if alias.asname is not None:
+                self._bind(alias.asname.name)
+            else:
+                dotted = dotted_name(alias.name)
+                if dotted is not None:
+                    self.usage.plain_imports.append(dotted)
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        if not isinstance(node.names, cst.ImportStar):
+            for alias in node.names:
+                self._bind(alias.asname.name if alias.asname is not None else alias.name)
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        dotted = dotted_name(node)
+        if dotted is not None:
+            self.usage.chains[dotted] += 1
+        else:
+            # ``f().attr``: the attribute name is not a use of a variable called ``attr``.
+            node.value.visit(self)
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.usage.chains[node.value] += 1
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        # A keyword (``f(terma=1)``) names a parameter, not a variable.
+        node.value.visit(self)
+        return False
+
+    def _bind(self, target: cst.BaseExpression) -> None:
+        dotted = dotted_name(target)
+        if dotted is not None:
+            self.usage.other_bindings[dotted] += 1

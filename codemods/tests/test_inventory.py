@@ -1,0 +1,123 @@
+"""``tekton-migrate inventory``: per component, the files, import forms, and what of the legacy API they use."""
+
+from __future__ import annotations
+
+import json
+
+ENGRAM_ENDPOINTS = """\
+from fastapi import Depends
+
+from engram.core.llm_adapter import LLMAdapter
+
+
+def get_llm_adapter() -> LLMAdapter:
+    return LLMAdapter()
+
+
+async def chat(req, llm_adapter: LLMAdapter = Depends(get_llm_adapter)):
+    model = req.model or llm_adapter.default_model
+    return await llm_adapter.chat(messages=req.messages, model=model)
+
+
+async def stream(req, llm_adapter: LLMAdapter = Depends(get_llm_adapter)):
+    async for chunk in llm_adapter._stream_chat(messages=req.messages, model=llm_adapter.default_model):
+        yield chunk
+
+
+def models(llm_adapter: LLMAdapter = Depends(get_llm_adapter)):
+    return llm_adapter.get_available_models()
+"""
+
+TERMA_APP = """\
+async def providers():
+    from ..core.llm_adapter import LLMAdapter
+
+    adapter = LLMAdapter()
+    url = adapter.adapter_url
+    return await adapter.get_available_providers(), url
+
+
+class Handler:
+    def __init__(self):
+        from ..core.llm_adapter import LLMAdapter
+
+        self.adapter = LLMAdapter()
+
+    async def handle(self, sid, cmd):
+        return await self.adapter.analyze_command(sid, cmd)
+"""
+
+TERMA_TEST = "from unittest import mock\nmock.patch('terma.core.llm_adapter.LLMAdapter.analyze_command')\n"
+
+
+def _tree(tree):
+    root = tree({"engram/api/llm_endpoints.py": ENGRAM_ENDPOINTS}, package="engram.api")
+    tree({"terma/api/app.py": TERMA_APP, "tests/test_terma.py": TERMA_TEST}, package="terma.api", root=root)
+    tree(
+        {"terma/core/llm_adapter.py": "import logging\nlog = logging.getLogger('terma.core.llm_adapter')\n"},
+        package="terma.core",
+        root=root,
+    )
+    tree({"hermes/api/app.py": "from hermes.core.llm_client import LLMClient\n"}, package="hermes.api", root=root)
+    return root
+
+
+def test_inventory_json(tree, cli) -> None:
+    root = _tree(tree)
+    result = cli("inventory", root, "--json")
+    assert result.code == 0
+    doc = json.loads(result.out)
+    assert doc["version"] == 1 and doc["command"] == "inventory"
+    by_module = {c["module"]: c for c in doc["components"]}
+    assert set(by_module) == {"engram.core.llm_adapter", "terma.core.llm_adapter"}  # hermes uses llm_client only
+
+    engram = by_module["engram.core.llm_adapter"]
+    assert engram["component"] == "engram"
+    assert engram["target"] == "tekton_llm_shims.engram"
+    assert [f["path"] for f in engram["files"]] == [str(root / "engram/api/llm_endpoints.py")]
+    assert engram["forms"] == {"import-from": 1}
+    assert engram["files"][0]["imports"] == [
+        {"line": 3, "form": "import-from", "code": "from engram.core.llm_adapter import LLMAdapter"}
+    ]
+    # One import, one constructor call, one return annotation + three parameter annotations.
+    assert engram["names"] == {"LLMAdapter": {"annotation": 4, "call": 1, "import": 1}}
+    assert engram["methods"] == {"_stream_chat": 1, "chat": 1, "get_available_models": 1}
+    assert engram["attributes"] == {"default_model": 2}
+
+    terma = by_module["terma.core.llm_adapter"]
+    assert terma["forms"] == {"relative-import-from": 2}
+    assert [f["path"] for f in terma["files"]] == [str(root / "terma/api/app.py"), str(root / "tests/test_terma.py")]
+    assert terma["files"][1]["strings"] == [{"line": 2, "value": "terma.core.llm_adapter.LLMAdapter.analyze_command"}]
+    assert terma["names"] == {"LLMAdapter": {"call": 2, "import": 2, "string": 1}}
+    assert terma["methods"] == {"analyze_command": 1, "get_available_providers": 1}
+    assert terma["attributes"] == {"adapter_url": 1}
+    assert doc["failed"] == []
+
+
+def test_inventory_text(tree, cli) -> None:
+    root = _tree(tree)
+    result = cli("inventory", root)
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert "engram.core.llm_adapter -> tekton_llm_shims.engram  [engram]" in lines
+    assert "  names: LLMAdapter (annotation 4, call 1, import 1)" in lines
+    assert "  methods: _stream_chat x1, chat x1, get_available_models x1" in lines
+    assert "  attributes: adapter_url x1" in lines
+    assert any(line.strip().startswith("2  relative-import-from  from ..core.llm_adapter import") for line in lines)
+    assert result.summary[3] == 0
+
+
+def test_inventory_reports_unparsable_candidates(tree, cli) -> None:
+    root = tree({"bad.py": "from terma.core.llm_adapter import LLMAdapter\nx = = 1\n"})
+    result = cli("inventory", root, "--json")
+    assert result.code == 2
+    doc = json.loads(result.out)
+    assert doc["failed"][0]["path"] == str(root / "bad.py")
+    assert "syntax error" in doc["failed"][0]["error"]
+
+
+def test_inventory_of_a_clean_tree(tree, cli) -> None:
+    root = tree({"m.py": "import os\n"})
+    result = cli("inventory", root)
+    assert result.code == 0
+    assert result.out == "no legacy adapter references found\n"

@@ -6,7 +6,7 @@ its own wire shape (rhetor-protocol.md §13) and maps what comes back to ``Strea
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ __all__ = ["LLMRequest", "StreamEvent", "new_request_id"]
 
 def new_request_id() -> str:
     """A short client-side id for logs and errors (Rhetor echoes none, so the client makes its own)."""
-    return uuid.uuid4().hex[:16]
+    return secrets.token_hex(8)
 
 
 @dataclass(slots=True)

@@ -141,6 +141,7 @@ class TektonLLMClient(CompatMixin):
         self._http: HttpTransport | None = None
         self._ws: Any = None
         self._dialect_name: str | None = None if self.config.api == "auto" else self.config.api
+        self._dialect_obj: HttpDialect | None = None
         self._use_ws = self.config.transport == "ws"
         self._ollama: FallbackLink | None = None
         self._detect_lock: asyncio.Lock | None = None
@@ -203,6 +204,8 @@ class TektonLLMClient(CompatMixin):
         return self._http
 
     async def _dialect(self, request_id: str | None = None) -> HttpDialect:
+        if self._dialect_name is not None and self._dialect_obj is not None:
+            return self._dialect_obj
         from ._dialects import DIALECTS
 
         if self._dialect_name is None:
@@ -214,11 +217,13 @@ class TektonLLMClient(CompatMixin):
 
                     self._dialect_name = await detect_dialect(self._transport(), request_id)
                     logger.info("Rhetor at %s speaks %s", self.config.base_url, self._dialect_name)
-        return DIALECTS[self._dialect_name]
+        self._dialect_obj = DIALECTS[self._dialect_name]
+        return self._dialect_obj
 
     def _forget_dialect(self) -> None:
         if self.config.api == "auto":
             self._dialect_name = None
+            self._dialect_obj = None
 
     def _ws_client(self, dialect: str) -> Any:
         if self._ws is None:
@@ -555,29 +560,32 @@ class TektonLLMClient(CompatMixin):
                 self._forget_dialect()
 
     async def _rhetor_complete(self, request: LLMRequest) -> StreamEvent:
-        await self._guard(request)
+        """The primary model, then the adapter's ``fallback_models``, each through Rhetor under the retry policy."""
+        if self.breaker.state != "closed":
+            await self._guard(request)
         try:
-            event = await self._rhetor_complete_models(request)
+            try:
+                event = await self._rhetor_complete_once(request)
+            except exc.TektonLLMError as error:
+                if not self.adapter.fallback_models or not (error.unavailable or isinstance(error, exc.ProviderError)):
+                    raise
+                event = await self._fallback_models(request, error)
         except exc.TektonLLMError as error:
             self._note(error)
             raise
         self._note(None)
         return event
 
-    async def _rhetor_complete_models(self, request: LLMRequest) -> StreamEvent:
-        """The primary model, then the adapter's ``fallback_models`` through Rhetor."""
-        models = [request.model, *self.adapter.fallback_models]
-        last: exc.TektonLLMError | None = None
-        for index, model in enumerate(models):
-            attempt_request = request if index == 0 else _with_model(request, model)
+    async def _fallback_models(self, request: LLMRequest, error: exc.TektonLLMError) -> StreamEvent:
+        for model in self.adapter.fallback_models:
+            logger.info("model %s failed (%s); trying fallback model %s", request.model, error, model)
             try:
-                return await self._rhetor_complete_once(attempt_request)
-            except exc.TektonLLMError as error:
-                if not error.unavailable and not isinstance(error, exc.ProviderError):
+                return await self._rhetor_complete_once(_with_model(request, model))
+            except exc.TektonLLMError as next_error:
+                if not (next_error.unavailable or isinstance(next_error, exc.ProviderError)):
                     raise
-                last = error
-        assert last is not None
-        raise last
+                error = next_error
+        raise error
 
     async def _rhetor_complete_once(self, request: LLMRequest) -> StreamEvent:
         event: StreamEvent | None = None
@@ -659,8 +667,7 @@ class TektonLLMClient(CompatMixin):
                 if event.text:
                     parts.append(event.text)
                     delivered = True
-                    # model_construct: the values are already typed; validation per chunk is measurable (P3).
-                    yield StreamingChunk.model_construct(
+                    yield StreamingChunk(
                         chunk=event.text,
                         context_id=context_id,
                         model=model,
@@ -733,7 +740,8 @@ class TektonLLMClient(CompatMixin):
 
     async def _open_rhetor_stream(self, request: LLMRequest) -> tuple[StreamEvent | None, AsyncIterator[StreamEvent]]:
         """Open the stream under the retry policy: only its opening and first event are retried."""
-        await self._guard(request)
+        if self.breaker.state != "closed":
+            await self._guard(request)
         events: AsyncIterator[StreamEvent] | None = None
         first: StreamEvent | None = None
         try:

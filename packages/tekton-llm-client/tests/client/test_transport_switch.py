@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 import pytest
-
 from tekton_llm_client import exceptions as exc
 
 ECHO = "I received your message:"

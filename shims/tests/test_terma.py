@@ -1,0 +1,445 @@
+"""Terma shim: config file side effects, session contexts, analyses against both Rhetor generations and outages."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tekton_llm_client.testing import RhetorTestServer
+from tekton_llm_shims.terma import LLM_PROVIDERS, Config, LLMAdapter
+
+SYSTEM_PROMPT = (
+    "You are a terminal assistant that helps users with command-line tasks. Provide concise explanations and "
+    "suggestions for terminal commands. Focus on being helpful, accurate, and security-conscious."
+)
+UNAVAILABLE = (
+    "I'm currently unable to connect to the LLM adapter service. Please check the connection to the service at "
+    "{} and make sure it's running properly."
+)
+TABLE = {
+    "claude": {
+        "name": "Claude",
+        "models": [
+            {"id": "claude-3-opus-20240229", "name": "Claude 3 Opus"},
+            {"id": "claude-3-sonnet-20240229", "name": "Claude 3 Sonnet"},
+            {"id": "claude-3-haiku-20240307", "name": "Claude 3 Haiku"},
+        ],
+        "default": "claude-3-sonnet-20240229",
+    },
+    "openai": {
+        "name": "OpenAI",
+        "models": [
+            {"id": "gpt-4", "name": "GPT-4"},
+            {"id": "gpt-4-turbo", "name": "GPT-4 Turbo"},
+            {"id": "gpt-3.5-turbo", "name": "GPT-3.5 Turbo"},
+        ],
+        "default": "gpt-4",
+    },
+    "local": {
+        "name": "Local LLM",
+        "models": [{"id": "mistral-7b", "name": "Mistral 7B"}, {"id": "llama-2-13b", "name": "LLaMA 2 13B"}],
+        "default": "mistral-7b",
+    },
+}
+
+
+def config_file(home: Path) -> Path:
+    return home / ".terma" / "config.json"
+
+
+# -- configuration file -----------------------------------------------------------------------------------------
+
+
+def test_first_construction_writes_default_config_file(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHELL", "/bin/zsh")
+    monkeypatch.setenv("LLM_ADAPTER_URL", "http://adapter.example:9300")
+
+    adapter = LLMAdapter()
+
+    text = config_file(clean_env).read_text(encoding="utf-8")
+    assert json.loads(text) == {
+        "terminal": {"default_shell": "/bin/zsh", "font_size": 14, "theme": "dark"},
+        "server": {"host": "0.0.0.0", "port": 8765},
+        "llm": {
+            "provider": "claude",
+            "model": "claude-3-sonnet-20240229",
+            "adapter_url": "http://adapter.example:9300",
+            "adapter_ws_url": "ws://localhost:8301",
+            "system_prompt": SYSTEM_PROMPT,
+        },
+    }
+    assert list(json.loads(text)) == ["terminal", "server", "llm"]
+    assert text.startswith('{\n  "terminal": {\n    "default_shell"')  # indent=2
+    assert adapter.config.config_path == str(config_file(clean_env))
+    assert (adapter.adapter_url, adapter.adapter_ws_url) == ("http://adapter.example:9300", "ws://localhost:8301")
+    assert (adapter.provider, adapter.model) == ("claude", "claude-3-sonnet-20240229")
+    assert adapter.system_prompt == SYSTEM_PROMPT
+
+
+def test_defaults_without_environment(clean_env: Path) -> None:
+    adapter = LLMAdapter()
+
+    saved = json.loads(config_file(clean_env).read_text(encoding="utf-8"))
+    assert saved["llm"]["adapter_url"] == "http://localhost:8300"
+    assert adapter.adapter_url == "http://localhost:8300"
+    assert adapter.adapter_ws_url == "ws://localhost:8301"
+    assert adapter._session_contexts == {}
+
+
+def test_existing_file_is_read_and_terma_variables_override_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "custom.json"
+    path.write_text(json.dumps({"llm": {"provider": "openai", "model": "gpt-4", "system_prompt": "Be brief."}}))
+    monkeypatch.setenv("TERMA_LLM_MODEL", "gpt-4-turbo")
+
+    positional = LLMAdapter(str(path))
+    keyword = LLMAdapter(config_path=str(path))
+
+    for adapter in (positional, keyword):
+        assert (adapter.provider, adapter.model, adapter.system_prompt) == ("openai", "gpt-4-turbo", "Be brief.")
+        assert adapter.adapter_url == "http://localhost:8300"  # not in the file: the default
+    assert json.loads(path.read_text())["llm"]["model"] == "gpt-4"  # reading never rewrites the file
+
+
+def test_broken_file_gives_empty_config_and_is_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text("{not json")
+
+    adapter = LLMAdapter(str(path))
+
+    assert adapter.config.config == {}
+    assert adapter.provider == "claude"
+    assert path.read_text() == "{not json"
+
+
+def test_config_get_and_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "nested" / "dir" / "config.json"
+    config = Config(str(path))
+    assert path.exists()  # parent directories created
+
+    config.set("llm.extra.depth", 3)
+    config.set("llm.nothing", None)
+    config.set("server.port.inner", "x")  # a non-dict on the way is replaced by a dict
+
+    assert config.get("llm.extra.depth") == 3
+    assert config.get("llm.nothing", "default") is None  # stored null
+    assert config.get("llm.missing", "default") == "default"
+    assert config.get("terminal.theme.deeper", "default") == "default"  # non-dict on the way
+    assert config.get("server.port.inner") == "x"
+    monkeypatch.setenv("TERMA_LLM_EXTRA_DEPTH", "7")
+    assert config.get("llm.extra.depth") == "7"  # raw string from the environment
+    on_disk = json.loads(path.read_text())
+    assert on_disk["llm"]["extra"] == {"depth": 3}
+    assert on_disk["server"] == {"host": "0.0.0.0", "port": {"inner": "x"}}
+
+
+def test_config_provider_table(tmp_path: Path) -> None:
+    config = Config(str(tmp_path / "c.json"))
+
+    table = config.get_all_llm_providers()
+    table["claude"]["models"].clear()  # a copy: the next caller still gets the full table
+
+    assert config.get_all_llm_providers() == TABLE
+    assert LLM_PROVIDERS == TABLE
+    assert config.get_provider_models("local") == TABLE["local"]["models"]
+    assert config.get_provider_models("nope") == []
+
+
+def test_set_provider_and_model_persists_both_keys(clean_env: Path) -> None:
+    adapter = LLMAdapter()
+
+    adapter.set_provider_and_model("openai", "gpt-4-turbo")
+
+    assert adapter.get_current_provider_and_model() == ("openai", "gpt-4-turbo")
+    saved = json.loads(config_file(clean_env).read_text())
+    assert (saved["llm"]["provider"], saved["llm"]["model"]) == ("openai", "gpt-4-turbo")
+    assert LLMAdapter().get_current_provider_and_model() == ("openai", "gpt-4-turbo")
+
+
+def test_set_provider_and_model_raises_os_error_when_file_cannot_be_written(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    adapter = LLMAdapter(str(path))
+    path.unlink()
+    path.mkdir()  # a directory where the file should be: the write fails
+
+    with pytest.raises(OSError):
+        adapter.set_provider_and_model("openai", "gpt-4")
+
+
+# -- session contexts -------------------------------------------------------------------------------------------
+
+
+def test_context_keeps_system_message_and_last_ten() -> None:
+    adapter = LLMAdapter()
+
+    for number in range(11):
+        adapter.add_message("s", f"m{number}")
+    assert len(adapter._get_session_context("s")) == 11
+    adapter.add_message("s", "m11", role="assistant")
+
+    context = adapter._session_contexts["s"]
+    assert context[0] == {"role": "system", "content": SYSTEM_PROMPT}
+    assert [m["content"] for m in context[1:]] == [f"m{n}" for n in range(2, 12)]
+    assert context[-1]["role"] == "assistant"
+
+
+def test_clear_context_resets_known_and_ignores_unknown_sessions() -> None:
+    adapter = LLMAdapter()
+    adapter.add_message("s", "hello")
+
+    adapter.clear_context("s")
+    adapter.clear_context("unknown")
+
+    assert adapter._session_contexts == {"s": [{"role": "system", "content": SYSTEM_PROMPT}]}
+
+
+# -- analyses against Rhetor ------------------------------------------------------------------------------------
+
+
+async def test_analyze_command_sends_prompt_only_and_records_turns(rhetor: RhetorTestServer, wire: Any) -> None:
+    adapter = LLMAdapter()
+    adapter.add_message("s", "earlier turn that is never sent")
+
+    answer = str(await adapter.analyze_command("s", "ls -la"))
+
+    prompt = "Please explain this command concisely: ls -la"
+    assert f'I received your message: "{prompt}"' in answer
+    wire.check(
+        messages=[{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": prompt}],
+        model="claude-3-sonnet-20240229",
+        provider="anthropic",
+        temperature=0.7,
+        max_tokens=500,
+        context_id="terma",
+        component="terma",
+        stream=False,
+    )
+    assert adapter._session_contexts["s"][-2:] == [
+        {"role": "user", "content": prompt},
+        {"role": "assistant", "content": answer},
+    ]
+    await adapter.aclose()
+
+
+async def test_analyze_output_prompt_and_truncation(rhetor: RhetorTestServer, wire: Any) -> None:
+    adapter = LLMAdapter()
+    long_output = "a" * 2000 + "b" * 1 + "c" * 2000
+
+    await adapter.analyze_output("s", "cat big.log", long_output)
+
+    expected = "a" * 2000 + "...[output truncated]..." + "c" * 2000
+    prompt = f"Please explain the output of this command: cat big.log\n\nOutput:\n{expected}"
+    assert wire.only()["messages"][-1] == {"role": "user", "content": prompt}
+    await adapter.aclose()
+
+
+async def test_output_of_exactly_4000_characters_is_not_truncated(rhetor: RhetorTestServer, wire: Any) -> None:
+    adapter = LLMAdapter()
+
+    await adapter.analyze_output("s", "cmd", "x" * 4000)
+
+    assert wire.only()["messages"][-1]["content"].endswith("Output:\n" + "x" * 4000)
+    await adapter.aclose()
+
+
+async def test_local_provider_is_sent_as_ollama_and_model_from_environment(
+    rhetor: RhetorTestServer, wire: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TERMA_LLM_PROVIDER", "local")
+    monkeypatch.setenv("TERMA_LLM_MODEL", "simulated-advanced")
+    adapter = LLMAdapter()
+
+    answer = str(await adapter.analyze_command("s", "df -h"))
+
+    assert "As the advanced simulation model" in answer
+    wire.check(provider="ollama", model="simulated-advanced")
+    assert adapter.provider == "local"  # the attribute keeps Terma's id
+    await adapter.aclose()
+
+
+async def test_get_terminal_help(rhetor: RhetorTestServer, wire: Any) -> None:
+    adapter = LLMAdapter()
+
+    answer = str(await adapter.get_terminal_help("s", "find large files"))
+
+    assert 'I received your message: "Help me with this terminal task: find large files"' in answer
+    assert adapter._session_contexts["s"][-1] == {"role": "assistant", "content": answer}
+    await adapter.aclose()
+
+
+async def test_stream_command_analysis_awaits_callback_per_chunk(rhetor: RhetorTestServer, wire: Any) -> None:
+    adapter = LLMAdapter()
+    chunks: list[str] = []
+
+    async def callback(text: str) -> None:
+        chunks.append(text)
+
+    await adapter.stream_command_analysis("s", "ls", callback)
+
+    assert len(chunks) > 1 and all(isinstance(chunk, str) and chunk for chunk in chunks)
+    text = "".join(chunks)
+    assert 'I received your message: "Please explain this command concisely: ls"' in text
+    assert wire.check(stream=True, context_id="terma", temperature=0.7, max_tokens=500)
+    assert adapter._session_contexts["s"][-1] == {"role": "assistant", "content": text}
+    await adapter.aclose()
+
+
+async def test_stream_command_analysis_accepts_plain_function(rhetor: RhetorTestServer) -> None:
+    adapter = LLMAdapter()
+    chunks: list[str] = []
+
+    await adapter.stream_command_analysis("s", "pwd", chunks.append)
+
+    assert "pwd" in "".join(chunks)
+    await adapter.aclose()
+
+
+async def test_callback_exception_propagates(rhetor: RhetorTestServer) -> None:
+    adapter = LLMAdapter()
+
+    async def callback(text: str) -> None:
+        raise RuntimeError("callback broke")
+
+    with pytest.raises(RuntimeError, match="callback broke"):
+        await adapter.stream_command_analysis("s", "ls", callback)
+    await adapter.aclose()
+
+
+async def test_get_available_providers(rhetor: RhetorTestServer) -> None:
+    adapter = LLMAdapter()
+
+    providers = await adapter.get_available_providers()
+
+    if rhetor.profile == "classic":
+        raw = httpx.get(rhetor.url + "/providers").json()
+        assert providers == raw["providers"]  # the server's mapping, unchanged
+    else:
+        assert providers == TABLE  # v1 has no provider listing
+    await adapter.aclose()
+
+
+# -- failures ---------------------------------------------------------------------------------------------------
+
+
+async def test_outage_gives_legacy_strings(rhetor_down: str) -> None:
+    adapter = LLMAdapter()
+    chunks: list[str] = []
+
+    command = await adapter.analyze_command("s", "ls")
+    output = await adapter.analyze_output("s", "ls", "out")
+    help_text = str(await adapter.get_terminal_help("s", "task"))
+    await adapter.stream_command_analysis("s", "ls", chunks.append)
+    providers = await adapter.get_available_providers()
+
+    assert command == output == UNAVAILABLE.format("http://localhost:8300")
+    prefix = "Error getting terminal help: "
+    assert help_text.startswith(prefix) and len(help_text) > len(prefix)
+    assert len(chunks) == 1 and chunks[0].startswith("Error analyzing command: ")
+    assert providers == TABLE
+    # Kept quirk: the fallback text is stored as an assistant turn.
+    assert {"role": "assistant", "content": command} in adapter._session_contexts["s"]
+
+
+async def test_service_failure_gives_unavailable_string_with_current_adapter_url(
+    rhetor: RhetorTestServer, wire: Any
+) -> None:
+    wire.fail(503)
+    adapter = LLMAdapter(adapter_url="http://localhost:8080")  # phase-1 docs form: not Rhetor, so not used
+    adapter.adapter_url = "http://shown-in-message:8300"
+
+    answer = await adapter.analyze_command("s", "ls")
+
+    assert answer == UNAVAILABLE.format("http://shown-in-message:8300")
+    assert wire.only()["messages"][-1]["content"] == "Please explain this command concisely: ls"  # Rhetor was asked
+    await adapter.aclose()
+
+
+async def test_in_band_provider_error_gives_unavailable_string(rhetor: RhetorTestServer) -> None:
+    rhetor.faults.error_in_200 = True
+    adapter = LLMAdapter()
+
+    assert await adapter.analyze_output("s", "ls", "") == UNAVAILABLE.format("http://localhost:8300")
+    await adapter.aclose()
+
+
+async def test_outer_guard_for_bad_arguments() -> None:
+    adapter = LLMAdapter()
+
+    result = await adapter.analyze_output("s", "ls", None)  # type: ignore[arg-type]
+
+    assert result is not None and result.startswith("Error analyzing output: ")
+
+
+# -- where the traffic goes -------------------------------------------------------------------------------------
+
+
+def test_default_legacy_url_is_not_used_for_traffic(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert LLMAdapter().llm_url == "http://localhost:8003"
+    monkeypatch.setenv("RHETOR_PORT", "8123")
+    assert LLMAdapter().llm_url == "http://localhost:8123"
+
+
+def test_configured_adapter_url_is_used_as_rhetor_url_unless_retired(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERMA_LLM_ADAPTER_URL", "http://rhetor.internal:8003")
+    assert LLMAdapter().llm_url == "http://rhetor.internal:8003"
+    monkeypatch.setenv("TERMA_LLM_ADAPTER_URL", "http://old-host:8301")
+    assert LLMAdapter().llm_url == "http://localhost:8003"
+    monkeypatch.setenv("RHETOR_URL", "http://rhetor.standard:9000")
+    monkeypatch.setenv("TERMA_LLM_ADAPTER_URL", "http://rhetor.internal:8003")
+    assert LLMAdapter().llm_url == "http://rhetor.standard:9000"
+    assert LLMAdapter(adapter_url="http://explicit:1234").llm_url == "http://rhetor.standard:9000"
+    monkeypatch.delenv("RHETOR_URL")
+    assert LLMAdapter(adapter_url="http://explicit:1234").llm_url == "http://explicit:1234"
+    assert LLMAdapter(adapter_url="http://localhost:8080").llm_url == "http://rhetor.internal:8003"
+
+
+async def test_configured_adapter_url_carries_traffic(
+    rhetor: RhetorTestServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("RHETOR_URL")
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"llm": {"adapter_url": rhetor.url}}))
+    adapter = LLMAdapter(str(path))
+
+    answer = str(await adapter.analyze_command("s", "uptime"))
+
+    assert "uptime" in answer
+    await adapter.aclose()
+
+
+async def test_one_client_per_adapter_reused_and_closable(rhetor: RhetorTestServer) -> None:
+    adapter = LLMAdapter()
+    await adapter.analyze_command("s", "a")
+    first = adapter._client
+    await adapter.analyze_command("s", "b")
+
+    assert first is not None and adapter._client is first
+    await adapter.aclose()
+    assert getattr(adapter, "_client") is None  # noqa: B009 - re-read after the narrowing above
+    assert "c" in str(await adapter.analyze_command("s", "c"))  # reconnects lazily
+    await adapter.aclose()
+
+
+async def test_collected_adapter_releases_its_connections(rhetor: RhetorTestServer) -> None:
+    adapter = LLMAdapter()  # Terma's pattern: one adapter per request, never closed
+    await adapter.analyze_command("s", "ls")
+    client = adapter._client
+    assert client is not None
+    closed: list[bool] = []
+    original = client.aclose
+
+    async def recording_close() -> None:
+        closed.append(True)
+        await original()
+
+    client.aclose = recording_close  # type: ignore[method-assign]
+    del adapter
+    gc.collect()
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+    assert closed == [True]

@@ -22,7 +22,7 @@ from ._request import LLMRequest, StreamEvent, new_request_id
 from ._stream import ChunkCallback, TextStream
 from .adapters.fallback import LocalFallbackAdapter
 from .config import ClientConfig, resolve_config
-from .models import AvailableProviders, CompletionResponse, HealthStatus, Message, StreamingChunk
+from .models import AvailableProviders, CompletionResponse, HealthStatus, Message, StreamingChunk, message_dict
 from .settings import ClientSettings, LLMSettings
 from .utils.retries import RetryPolicy
 
@@ -64,17 +64,6 @@ class BatchResult:
     def __repr__(self) -> str:
         state = "ok" if self.ok else type(self.error).__name__
         return f"BatchResult(index={self.index}, {state})"
-
-
-def _message_dict(message: Message | Mapping[str, Any]) -> dict[str, str]:
-    if isinstance(message, Message):
-        return message.to_dict()
-    role = message.get("role", "user")
-    role = getattr(role, "value", role)
-    content = message.get("content")
-    if not isinstance(content, str):
-        raise exc.InvalidRequestError(f"message content must be a string, got {type(content).__name__}")
-    return {"role": str(role).lower(), "content": content}
 
 
 class TektonLLMClient(CompatMixin):
@@ -279,7 +268,7 @@ class TektonLLMClient(CompatMixin):
         stream: bool = False,
     ) -> LLMRequest:
         """The logical request for a call: ``options`` > explicit ``settings`` > client ``llm_settings`` > config."""
-        msgs = [_message_dict(m) for m in messages]
+        msgs = [message_dict(m) for m in messages]
         systems: list[str] = [system_prompt] if system_prompt else []
         while msgs and msgs[0]["role"] == "system":
             systems.append(msgs.pop(0)["content"])
@@ -378,7 +367,7 @@ class TektonLLMClient(CompatMixin):
         remember = chat_history is None and self.context_manager is not None
         if self.context_manager is not None and chat_history is None:
             chat_history = self.context_manager.messages_for_request(None, context_id or self.config.context_id)
-        history = [_message_dict(m) for m in (chat_history or [])]
+        history = [message_dict(m) for m in (chat_history or [])]
         systems = [m["content"] for m in history if m["role"] == "system"]
         turns = [m for m in history if m["role"] != "system"]
         system = "\n\n".join([s for s in [system_prompt, *systems] if s]) or None

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from .env import get_env_float, get_env_int
 from .exceptions import ConfigurationError
 from .settings import ClientSettings, LLMSettings
 
@@ -81,26 +82,6 @@ def _normalise_url(url: str, name: str) -> str:
     return url.rstrip("/")
 
 
-def _env_float(env: Mapping[str, str], key: str) -> float | None:
-    value = env.get(key)
-    if value is None or value.strip() == "":
-        return None
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise ConfigurationError(f"{key} must be a number of seconds, got {value!r}") from exc
-
-
-def _env_int(env: Mapping[str, str], key: str) -> int | None:
-    value = env.get(key)
-    if value is None or value.strip() == "":
-        return None
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ConfigurationError(f"{key} must be an integer, got {value!r}") from exc
-
-
 def _env_str(env: Mapping[str, str], key: str) -> str | None:
     value = env.get(key)
     return value if value else None
@@ -165,8 +146,14 @@ def resolve_config(
     if transport_value not in ("auto", "http", "ws"):
         raise ConfigurationError(f"RHETOR_TRANSPORT must be auto, http or ws, got {transport_value!r}")
 
-    timeout_value = float(_first(timeout, s.get("timeout"), _env_float(env, "RHETOR_TIMEOUT"), 30.0))
-    retries_value = int(_first(max_retries, s.get("max_retries"), _env_int(env, "RHETOR_MAX_RETRIES"), 3))
+    timeout_value = float(
+        _first(timeout, s.get("timeout"), get_env_float("RHETOR_TIMEOUT", None, use_prefix=False, environ=env), 30.0)
+    )
+    retries_value = int(
+        _first(
+            max_retries, s.get("max_retries"), get_env_int("RHETOR_MAX_RETRIES", None, use_prefix=False, environ=env), 3
+        )
+    )
     if timeout_value <= 0:
         raise ConfigurationError("timeout must be positive")
     if retries_value < 0:
@@ -181,9 +168,11 @@ def resolve_config(
         ),
         model_id=_first(model_arg, s.get("model_id"), ls.get("model"), _env_str(env, "RHETOR_DEFAULT_MODEL")),
         timeout=timeout_value,
-        connect_timeout=min(timeout_value, _env_float(env, "RHETOR_CONNECT_TIMEOUT") or 10.0),
-        first_event_timeout=_env_float(env, "RHETOR_FIRST_EVENT_TIMEOUT"),
-        idle_timeout=_env_float(env, "RHETOR_IDLE_TIMEOUT"),
+        connect_timeout=min(
+            timeout_value, get_env_float("RHETOR_CONNECT_TIMEOUT", None, use_prefix=False, environ=env) or 10.0
+        ),
+        first_event_timeout=get_env_float("RHETOR_FIRST_EVENT_TIMEOUT", None, use_prefix=False, environ=env),
+        idle_timeout=get_env_float("RHETOR_IDLE_TIMEOUT", None, use_prefix=False, environ=env),
         max_retries=retries_value,
         use_fallback=bool(_first(use_fallback, s.get("use_fallback"), True)),
         auth_token=_first(auth_token, s.get("auth_token"), ls.get("auth_token"), _env_str(env, "RHETOR_AUTH_TOKEN")),

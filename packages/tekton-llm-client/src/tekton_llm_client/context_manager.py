@@ -16,13 +16,14 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .config import context_env_name
 from .exceptions import ConfigurationError
+from .models import message_dict
 from .utils.token_counter import REPLY_PRIMING_TOKENS, count_message_tokens
 
 __all__ = ["ContextManager", "context_file_name"]
@@ -42,17 +43,6 @@ def context_file_name(context_id: str) -> str:
     readable = _UNSAFE.sub("_", context_id).strip("._")[:64] or "context"
     digest = hashlib.sha256(context_id.encode("utf-8")).hexdigest()[:12]
     return f"{readable}-{digest}.json"
-
-
-def _as_message(message: Any) -> dict[str, str]:
-    if isinstance(message, Mapping):
-        role, content = message.get("role"), message.get("content")
-    else:
-        role, content = getattr(message, "role", None), getattr(message, "content", None)
-    role = getattr(role, "value", role)
-    if not isinstance(role, str) or not role:
-        raise ConfigurationError(f"a message needs a role, got {message!r}")
-    return {"role": role.lower(), "content": "" if content is None else str(content)}
 
 
 class ContextManager:
@@ -107,7 +97,7 @@ class ContextManager:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 stored = data.get("messages", []) if isinstance(data, dict) else []
-                messages = [_as_message(m) for m in stored]
+                messages = [message_dict(m) for m in stored]
             except (OSError, ValueError, ConfigurationError) as error:
                 # A corrupt file must not take the component down; it is replaced on the next write.
                 logger.warning("ignoring unreadable context file %s: %s", path.name, type(error).__name__)
@@ -150,7 +140,7 @@ class ContextManager:
     def add_messages(self, messages: Iterable[Any], context_id: str | None = None) -> None:
         """Append messages (dicts or ``Message`` models) in order, then trim and persist once."""
         cid = self._id(context_id)
-        new = [_as_message(m) for m in messages]
+        new = [message_dict(m) for m in messages]
         with self._lock:
             self._load(cid).extend(new)
             if self.max_tokens is not None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, overload
 
 from .exceptions import ConfigurationError
 
@@ -25,15 +26,17 @@ __all__ = [
 ]
 
 PREFIX = "TEKTON_LLM_"
+N = TypeVar("N", int, float)
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f", ""}
 
 
-def _lookup(key: str, use_prefix: bool) -> str | None:
-    if key in os.environ:
-        return os.environ[key]
+def _lookup(key: str, use_prefix: bool, environ: Mapping[str, str] | None = None) -> str | None:
+    environ = os.environ if environ is None else environ
+    if key in environ:
+        return environ[key]
     if use_prefix and not key.startswith(PREFIX):
-        return os.environ.get(PREFIX + key)
+        return environ.get(PREFIX + key)
     return None
 
 
@@ -69,26 +72,47 @@ def get_env_bool(key: str, default: bool = False, use_prefix: bool = True) -> bo
     raise ConfigurationError(f"environment variable {key} is not a boolean: {value!r}")
 
 
-def get_env_int(key: str, default: int = 0, use_prefix: bool = True) -> int:
-    """Integer value; a malformed value raises ``ConfigurationError`` rather than being ignored."""
-    value = _lookup(key, use_prefix)
+def _number(
+    key: str, kind: Callable[[str], N], default: N | None, use_prefix: bool, environ: Mapping[str, str] | None
+) -> N | None:
+    value = _lookup(key, use_prefix, environ)
     if value is None or value.strip() == "":
         return default
     try:
-        return int(value)
+        return kind(value)
     except ValueError as exc:
-        raise ConfigurationError(f"environment variable {key} is not an integer: {value!r}") from exc
+        what = "an integer" if kind is int else "a number"
+        raise ConfigurationError(f"environment variable {key} must be {what}, got {value!r}") from exc
 
 
-def get_env_float(key: str, default: float = 0.0, use_prefix: bool = True) -> float:
-    """Float value; a malformed value raises ``ConfigurationError``."""
-    value = _lookup(key, use_prefix)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise ConfigurationError(f"environment variable {key} is not a number: {value!r}") from exc
+@overload
+def get_env_int(
+    key: str, default: int = ..., use_prefix: bool = ..., *, environ: Mapping[str, str] | None = ...
+) -> int: ...
+@overload
+def get_env_int(
+    key: str, default: None, use_prefix: bool = ..., *, environ: Mapping[str, str] | None = ...
+) -> int | None: ...
+def get_env_int(
+    key: str, default: int | None = 0, use_prefix: bool = True, *, environ: Mapping[str, str] | None = None
+) -> int | None:
+    """Integer value (``default`` when unset or empty); a malformed value raises ``ConfigurationError``."""
+    return _number(key, int, default, use_prefix, environ)
+
+
+@overload
+def get_env_float(
+    key: str, default: float = ..., use_prefix: bool = ..., *, environ: Mapping[str, str] | None = ...
+) -> float: ...
+@overload
+def get_env_float(
+    key: str, default: None, use_prefix: bool = ..., *, environ: Mapping[str, str] | None = ...
+) -> float | None: ...
+def get_env_float(
+    key: str, default: float | None = 0.0, use_prefix: bool = True, *, environ: Mapping[str, str] | None = None
+) -> float | None:
+    """Float value (``default`` when unset or empty); a malformed value raises ``ConfigurationError``."""
+    return _number(key, float, default, use_prefix, environ)
 
 
 def get_env_list(

@@ -7,6 +7,7 @@ results (``ChatCompletion``...) are kept because real Tekton components construc
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any, NamedTuple
@@ -30,6 +31,7 @@ __all__ = [
     "MessageRole",
     "StreamingChunk",
     "Usage",
+    "message_dict",
 ]
 
 
@@ -78,6 +80,27 @@ class Message(BaseModel):
 
 
 ChatMessage = Message
+
+
+def message_dict(message: Any) -> dict[str, str]:
+    """Any message shape callers use (``Message``, a ``{"role", "content"}`` mapping, an object with ``role`` and
+    ``content``) as the plain dict every Rhetor generation takes. The one place messages are normalised."""
+    from .exceptions import InvalidRequestError
+
+    if isinstance(message, Message):
+        return message.to_dict()
+    if isinstance(message, Mapping):
+        role, content = message.get("role"), message.get("content")
+    else:
+        role, content = getattr(message, "role", None), getattr(message, "content", None)
+    role = getattr(role, "value", role)
+    if not isinstance(role, str) or not role:
+        raise InvalidRequestError(f"every message needs a role, got {type(message).__name__}")
+    if content is None:
+        content = ""
+    if not isinstance(content, str):
+        raise InvalidRequestError(f"message content must be a string, got {type(content).__name__}")
+    return {"role": role.lower(), "content": content}
 
 
 class CompletionOptions(BaseModel):

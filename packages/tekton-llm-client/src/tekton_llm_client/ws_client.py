@@ -33,7 +33,7 @@ from ._dialects.ws_frames import WS_DIALECTS, Decoded, WSFrameCodec, codec_for
 from ._request import LLMRequest, StreamEvent, new_request_id
 from ._transport.ws import UnsentFrameError, WebSocketConnection, safe_url
 from .config import resolve_config
-from .models import StreamingChunk
+from .models import StreamingChunk, message_dict
 
 __all__ = ["TektonLLMWebSocketClient", "http_base_for_ws_url"]
 
@@ -81,17 +81,6 @@ def _options_dict(options: Any) -> dict[str, Any]:
         dumped = dump(exclude_unset=True, exclude_none=True)
         return dict(dumped) if isinstance(dumped, Mapping) else {}
     raise exc.ConfigurationError(f"options must be a mapping, got {type(options).__name__}")
-
-
-def _message_dict(message: Any) -> dict[str, str]:
-    if isinstance(message, Mapping):
-        role, content = message.get("role"), message.get("content")
-    else:
-        role, content = getattr(message, "role", None), getattr(message, "content", None)
-    role = getattr(role, "value", role)
-    if not isinstance(role, str) or not role:
-        raise exc.ConfigurationError("every message needs a role")
-    return {"role": role.lower(), "content": "" if content is None else str(content)}
 
 
 class TektonLLMWebSocketClient:
@@ -494,7 +483,7 @@ class TektonLLMWebSocketClient:
         options: Options,
         stream: bool,
     ) -> LLMRequest:
-        listed = [_message_dict(m) for m in messages]
+        listed = [message_dict(m) for m in messages]
         if listed and listed[0]["role"] == "system":
             leading = listed.pop(0)["content"]
             system_prompt = system_prompt if system_prompt is not None else leading

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from tekton_llm_client.context_manager import ContextManager, context_file_name, fit_messages
-from tekton_llm_client.exceptions import ConfigurationError
+from tekton_llm_client.exceptions import ConfigurationError, InvalidRequestError
 from tekton_llm_client.utils import token_counter
 from tekton_llm_client.utils.token_counter import count_message_tokens
 
@@ -66,7 +66,7 @@ def test_messages_accept_models_and_reject_missing_roles() -> None:
     cm = ContextManager("c")
     cm.add_messages([Message(role="USER", content="upper-case role")])
     assert cm.get_messages() == [{"role": "user", "content": "upper-case role"}]
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(InvalidRequestError):
         cm.add_messages([{"content": "no role"}])
 
 

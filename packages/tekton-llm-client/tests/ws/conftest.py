@@ -1,12 +1,11 @@
-"""Fixtures for the WebSocket client suite: Rhetor test servers on 127.0.0.1 and clients that are always closed."""
+"""Fixtures for the WebSocket client suite (``make_server`` and the clean environment come from ../conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from tekton_llm_client.testing import RhetorTestServer
 from tekton_llm_client.ws_client import TektonLLMWebSocketClient
 
 FAST_CHAT_SUFFIX = (
@@ -47,29 +46,6 @@ def chat_answer() -> Callable[..., str]:
 def message_answer() -> Callable[[str], str]:
     """``message_answer(message)``: the expected simulated single-message text."""
     return _message_answer
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("RHETOR_URL", "RHETOR_WS_URL", "RHETOR_API", "RHETOR_AUTH_TOKEN", "RHETOR_TIMEOUT"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def make_server() -> Iterator[Callable[..., RhetorTestServer]]:
-    """Start servers on demand (no chunk delay); all are stopped at teardown."""
-    started: list[RhetorTestServer] = []
-
-    def factory(profile: str = "v1", **kwargs: Any) -> RhetorTestServer:
-        kwargs.setdefault("chunk_delay", 0.0)
-        server = RhetorTestServer(profile=profile, **kwargs)
-        server.start()
-        started.append(server)
-        return server
-
-    yield factory
-    for server in started:
-        server.stop()
 
 
 @pytest.fixture

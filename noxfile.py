@@ -97,7 +97,7 @@ def typecheck(session: nox.Session) -> None:
 def tests_client(session: nox.Session) -> None:
     """The client's own suite (real sockets against the Rhetor test server)."""
     session.install(*DEV)
-    _install_client(session, "testing", "yaml")
+    _install_client(session, "testing", "yaml", "tokens")
     _pytest(session, str(CLIENT / "tests"))
 
 

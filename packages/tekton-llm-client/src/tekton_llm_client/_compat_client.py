@@ -46,22 +46,23 @@ _OPTION_FIELDS = (
 
 
 def _options_dict(options: Any) -> dict[str, Any]:
-    """``ChatCompletionOptions`` / ``CompletionOptions`` / dict → the per-call options the client understands."""
+    """``ChatCompletionOptions`` / ``CompletionOptions`` / dict → per-call options.
+
+    A dict passes through whole (unknown keys become extra request options, as ``chat(**params)`` promises); an
+    options model contributes its generation fields, without the legacy defaults the caller did not set."""
     if options is None:
         return {}
     if isinstance(options, Mapping):
-        data = dict(options)
-    elif hasattr(options, "model_dump"):
+        return {k: v for k, v in options.items() if v is not None}
+    if hasattr(options, "model_dump"):
         data = options.model_dump(exclude_none=True)
-        explicit = getattr(options, "model_fields_set", None)
-        # A default temperature of the legacy model must not override the client's configuration.
-        if explicit is not None and "temperature" not in explicit:
-            data.pop("temperature", None)
-        if explicit is not None and "timeout" not in explicit:
-            data.pop("timeout", None)
-    else:
-        raise exc.InvalidRequestError(f"options must be a dict or an options model, got {type(options).__name__}")
-    return {k: v for k, v in data.items() if k in _OPTION_FIELDS and v is not None}
+        explicit: set[str] = getattr(options, "model_fields_set", set())
+        # A default temperature/timeout of the legacy model must not override the client's configuration.
+        for name in ("temperature", "timeout"):
+            if name not in explicit:
+                data.pop(name, None)
+        return {k: v for k, v in data.items() if k in _OPTION_FIELDS}
+    raise exc.InvalidRequestError(f"options must be a dict or an options model, got {type(options).__name__}")
 
 
 def _usage_tuple(response: CompletionResponse) -> Usage | None:
@@ -92,6 +93,10 @@ class CompatMixin:
         async def _complete(self, request: LLMRequest, callback: ChunkCallback | None = None) -> CompletionResponse: ...
 
         def _stream_chunks(self, request: LLMRequest) -> AsyncIterator[StreamingChunk]: ...
+
+        def _dispatch(
+            self, request: LLMRequest, callback: ChunkCallback | None
+        ) -> Awaitable[CompletionResponse] | TextStream: ...
 
         async def _dialect(self, request_id: str | None = None) -> Any: ...
 
@@ -130,20 +135,12 @@ class CompatMixin:
             context_id=context_id,
             stream=streaming,
         )
-        if streaming:
-            return TextStream(self._stream_chunks(request), callback)
-        return self._complete(request, callback)
+        return self._dispatch(request, callback)
 
     async def chat_completion(self, messages: Sequence[Any], options: Any = None) -> ChatCompletion:
         """OpenAI-shaped completion: ``.choices[0].message.content``."""
         opts = _options_dict(options)
         response = await self._complete(self.build_request(messages, options=opts))
-        content = response.content
-        # Rhetor has no stop-sequence parameter; apply the caller's stop sequences to the answer instead.
-        stops = [s for s in (opts.get("stop_sequences") or []) if s]
-        cut = min((i for i in (content.find(s) for s in stops) if i >= 0), default=-1)
-        if cut >= 0:
-            content = content[:cut]
         return ChatCompletion(
             id=f"chatcmpl-{response.request_id or uuid.uuid4().hex[:16]}",
             created=int(time.time()),
@@ -152,7 +149,7 @@ class CompatMixin:
             choices=[
                 Choice(
                     index=0,
-                    message=Message(role=MessageRole.ASSISTANT, content=content),
+                    message=Message(role=MessageRole.ASSISTANT, content=response.content),
                     finish_reason=response.finish_reason or "stop",
                 )
             ],
@@ -170,6 +167,8 @@ class CompatMixin:
         async def chunks() -> AsyncIterator[ChatCompletionChunk]:
             first = True
             async for chunk in self._stream_chunks(request):
+                if chunk.error:
+                    continue  # the stream raises IncompleteStreamError right after its error item
                 if chunk.done:
                     yield ChatCompletionChunk(
                         id=completion_id,

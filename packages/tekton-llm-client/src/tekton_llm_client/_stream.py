@@ -12,7 +12,7 @@ from typing import Any
 
 from .models import StreamingChunk
 
-__all__ = ["ChunkCallback", "TextStream", "call_callback"]
+__all__ = ["ChunkCallback", "StopCutter", "TextStream", "call_callback", "cut_at_stop"]
 
 ChunkCallback = Callable[[StreamingChunk], Any]
 
@@ -77,3 +77,42 @@ class TextStream:
             result = close()
             if isinstance(result, Awaitable):
                 await result
+
+
+def cut_at_stop(text: str, stops: list[str] | None) -> str:
+    """``text`` up to the first stop sequence. Rhetor has no stop parameter, so the client applies them."""
+    if not stops:
+        return text
+    cut = min((i for i in (text.find(s) for s in stops if s) if i >= 0), default=-1)
+    return text if cut < 0 else text[:cut]
+
+
+class StopCutter:
+    """Applies stop sequences to a stream: holds back only what could be the start of a stop sequence."""
+
+    def __init__(self, stops: list[str]) -> None:
+        self._stops = [s for s in stops if s]
+        self._hold = max((len(s) for s in self._stops), default=1) - 1
+        self._buffer = ""
+        self.stopped = False
+
+    def feed(self, text: str) -> str:
+        """The part of ``text`` that is certainly before any stop sequence."""
+        if self.stopped:
+            return ""
+        self._buffer += text
+        cut = cut_at_stop(self._buffer, self._stops)
+        if len(cut) < len(self._buffer):
+            self.stopped = True
+            self._buffer = ""
+            return cut
+        safe = len(self._buffer) - self._hold
+        if safe <= 0:
+            return ""
+        out, self._buffer = self._buffer[:safe], self._buffer[safe:]
+        return out
+
+    def flush(self) -> str:
+        """What is still held back once the stream ended without a stop sequence."""
+        out, self._buffer = self._buffer, ""
+        return out

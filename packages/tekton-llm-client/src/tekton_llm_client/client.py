@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from . import exceptions as exc
 from ._breaker import CircuitBreaker
 from ._compat_client import CompatMixin
-from ._request import LLMRequest, StreamEvent, new_request_id
+from ._generation import GenerationMixin
+from ._request import LLMRequest
 from ._stream import ChunkCallback, TextStream
 from .adapters.fallback import LocalFallbackAdapter
-from .config import ClientConfig, resolve_config
-from .models import AvailableProviders, CompletionResponse, HealthStatus, Message, StreamingChunk, message_dict
+from .config import ClientConfig, resolve_config, safe_url
+from .models import AvailableProviders, CompletionResponse, HealthStatus, Message, message_dict
 from .settings import ClientSettings, LLMSettings
 from .utils.retries import RetryPolicy
 
@@ -40,7 +40,6 @@ logger = logging.getLogger("tekton_llm_client")
 
 # Options that map onto the logical request; anything else travels in ``extra``.
 _REQUEST_OPTIONS = ("temperature", "max_tokens", "top_p", "model", "provider", "task_type", "timeout")
-_SWITCH_STATUSES = (404, 405, 500, 501)
 
 
 class BatchResult:
@@ -66,7 +65,7 @@ class BatchResult:
         return f"BatchResult(index={self.index}, {state})"
 
 
-class TektonLLMClient(CompatMixin):
+class TektonLLMClient(GenerationMixin, CompatMixin):
     """Async client for one component. Use ``async with`` or ``await aclose()``; connections are pooled."""
 
     def __init__(
@@ -139,7 +138,8 @@ class TektonLLMClient(CompatMixin):
 
     def __repr__(self) -> str:
         return (
-            f"TektonLLMClient(component_id={self.config.component_id!r}, rhetor_url={self.config.base_url!r}, "
+            f"TektonLLMClient(component_id={self.config.component_id!r}, "
+            f"rhetor_url={safe_url(self.config.base_url)!r}, "
             f"dialect={self._dialect_name or 'auto'!s}, transport={'ws' if self._use_ws else self.config.transport})"
         )
 
@@ -205,7 +205,7 @@ class TektonLLMClient(CompatMixin):
                     from ._dialects.detect import detect_dialect
 
                     self._dialect_name = await detect_dialect(self._transport(), request_id)
-                    logger.info("Rhetor at %s speaks %s", self.config.base_url, self._dialect_name)
+                    logger.info("Rhetor at %s speaks %s", safe_url(self.config.base_url), self._dialect_name)
         self._dialect_obj = DIALECTS[self._dialect_name]
         return self._dialect_obj
 
@@ -229,21 +229,6 @@ class TektonLLMClient(CompatMixin):
                 reconnect_interval=int(self.config.backoff_base * 1000),
             )
         return self._ws
-
-    def _switch_to_ws(self, error: exc.TektonLLMError) -> bool:
-        """In ``auto`` transport, a v1 HTTP generation route that is broken as shipped moves generation to WS."""
-        if self._use_ws or self.config.transport != "auto" or self._dialect_name != "v1":
-            return False
-        broken_route = isinstance(error, exc.HTTPStatusError) and error.status_code in _SWITCH_STATUSES
-        if broken_route or (isinstance(error, exc.ProviderError) and not isinstance(error, exc.EmptyAnswerError)):
-            logger.warning(
-                "Rhetor's HTTP chat route failed (%s); generating over WebSocket %s for the rest of this client's life",
-                error,
-                self.config.ws_url,
-            )
-            self._use_ws = True
-            return True
-        return False
 
     # ------------------------------------------------------------------------------------------ request model
 
@@ -276,7 +261,8 @@ class TektonLLMClient(CompatMixin):
             raise exc.InvalidRequestError("at least one non-system message is required")
         merged: dict[str, Any] = {}
         if self.llm_settings is not None:
-            merged.update(self.llm_settings.explicit())
+            # Its provider/model were folded into the configuration (below settings.provider_id/model_id).
+            merged.update({k: v for k, v in self.llm_settings.explicit().items() if k not in ("provider", "model")})
         if settings is not None:
             merged.update(settings.explicit())
         merged.update({k: v for k, v in (options or {}).items() if v is not None})
@@ -364,9 +350,11 @@ class TektonLLMClient(CompatMixin):
 
         The stream is usable with ``async for`` directly and may also be awaited (it returns itself).
         """
-        remember = chat_history is None and self.context_manager is not None
-        if self.context_manager is not None and chat_history is None:
-            chat_history = self.context_manager.messages_for_request(None, context_id or self.config.context_id)
+        memory = self.context_manager if chat_history is None else None
+        if memory is not None:
+            # One conversation id for reading the history and recording the exchange.
+            context_id = context_id or memory.default_context_id
+            chat_history = memory.messages_for_request(None, context_id)
         history = [message_dict(m) for m in (chat_history or [])]
         systems = [m["content"] for m in history if m["role"] == "system"]
         turns = [m for m in history if m["role"] != "system"]
@@ -379,10 +367,8 @@ class TektonLLMClient(CompatMixin):
             context_id=context_id,
             stream=streaming,
         )
-        request.remember = remember
-        if streaming:
-            return TextStream(self._stream_chunks(request), callback)
-        return self._complete(request, callback)
+        request.remember = memory is not None
+        return self._dispatch(request, callback)
 
     @overload
     def generate_chat_response(
@@ -431,9 +417,7 @@ class TektonLLMClient(CompatMixin):
         request = self.build_request(
             messages, system_prompt=system_prompt, options=options, context_id=context_id, stream=streaming
         )
-        if streaming:
-            return TextStream(self._stream_chunks(request), callback)
-        return self._complete(request, callback)
+        return self._dispatch(request, callback)
 
     async def generate_batch(
         self,
@@ -457,348 +441,6 @@ class TektonLLMClient(CompatMixin):
                 return BatchResult(index, prompt, response, None)
 
         return list(await asyncio.gather(*(one(i, p) for i, p in enumerate(prompts))))
-
-    async def _complete(self, request: LLMRequest, callback: ChunkCallback | None = None) -> CompletionResponse:
-        self._check_budget(request)
-        if self.cache is not None:
-            cached = self.cache.get(request)
-            if cached is not None:
-                return cached
-        started = time.perf_counter()
-        try:
-            event = await self._rhetor_complete(request)
-        except exc.TektonLLMError as error:
-            event = await self._fall_back(request, error)
-        response = CompletionResponse(
-            content=event.text,
-            model=event.model or request.model or "",
-            provider=event.provider or request.provider or "",
-            finish_reason="stop",
-            usage=_usage(event),
-            context_id=event.context_id or request.context_id or "",
-            fallback=event.fallback,
-            latency=time.perf_counter() - started,
-            error=("LLM service unavailable" if event.provider == self.adapter.name else None),
-            request_id=request.request_id,
-        )
-        self._after_answer(request, response)
-        if self.cache is not None and not response.fallback:
-            self.cache.put(request, response)
-        if callback is not None:
-            from ._stream import call_callback
-
-            await call_callback(
-                callback,
-                StreamingChunk(
-                    chunk=response.content,
-                    context_id=response.context_id,
-                    model=response.model,
-                    provider=response.provider,
-                    done=True,
-                    fallback=response.fallback,
-                    request_id=request.request_id,
-                ),
-            )
-        return response
-
-    def _check_budget(self, request: LLMRequest) -> None:
-        """Client-side budget: under ``enforce`` this raises before anything is sent."""
-        if self.budget is not None:
-            self.budget.check(
-                provider=request.provider,
-                model=request.model,
-                component=self.config.component_id,
-                messages=request.all_messages(),
-                output_tokens=request.max_tokens or 0,
-            )
-
-    def _after_answer(self, request: LLMRequest, response: CompletionResponse) -> None:
-        """Account usage and remember the exchange (never for fallback answers)."""
-        if response.fallback:
-            return
-        if self.budget is not None:
-            self.budget.record_response(response, messages=request.all_messages(), component=self.config.component_id)
-        if self.context_manager is not None and request.remember:
-            self.context_manager.add_exchange(request.last_user_message, response.content, request.context_id)
-
-    async def _guard(self, request: LLMRequest) -> None:
-        """Circuit breaker: while open, Rhetor is skipped; after the cool-down one ``/health`` probe decides."""
-        state = self.breaker.state
-        if state == "closed":
-            return
-        if state == "half-open":
-            try:
-                await self._transport().request("GET", "/health", request_id=request.request_id, timeout=2.0)
-            except exc.TektonLLMError:
-                self.breaker.record_failure()
-            else:
-                logger.info("Rhetor at %s answers again; circuit closed", self.config.base_url)
-                self.breaker.record_success()
-                return
-        raise exc.ServiceUnavailableError(
-            f"Rhetor skipped for {self.breaker.cooldown:g}s after repeated failures (circuit open)",
-            request_id=request.request_id,
-        )
-
-    def _note(self, error: exc.TektonLLMError | None) -> None:
-        if error is None:
-            self.breaker.record_success()
-        elif error.unavailable:
-            self.breaker.record_failure()
-            if isinstance(error, exc.ConnectionError):
-                self._forget_dialect()
-
-    async def _rhetor_complete(self, request: LLMRequest) -> StreamEvent:
-        """The primary model, then the adapter's ``fallback_models``, each through Rhetor under the retry policy."""
-        if self.breaker.state != "closed":
-            await self._guard(request)
-        try:
-            try:
-                event = await self._rhetor_complete_once(request)
-            except exc.TektonLLMError as error:
-                if not self.adapter.fallback_models or not (error.unavailable or isinstance(error, exc.ProviderError)):
-                    raise
-                event = await self._fallback_models(request, error)
-        except exc.TektonLLMError as error:
-            self._note(error)
-            raise
-        self._note(None)
-        return event
-
-    async def _fallback_models(self, request: LLMRequest, error: exc.TektonLLMError) -> StreamEvent:
-        for model in self.adapter.fallback_models:
-            logger.info("model %s failed (%s); trying fallback model %s", request.model, error, model)
-            try:
-                return await self._rhetor_complete_once(_with_model(request, model))
-            except exc.TektonLLMError as next_error:
-                if not (next_error.unavailable or isinstance(next_error, exc.ProviderError)):
-                    raise
-                error = next_error
-        raise error
-
-    async def _rhetor_complete_once(self, request: LLMRequest) -> StreamEvent:
-        event: StreamEvent | None = None
-        async for attempt in self.retry_policy.attempts():
-            async with attempt:
-                dialect = await self._dialect(request.request_id)
-                try:
-                    event = await self._complete_over(dialect, request)
-                except exc.TektonLLMError as error:
-                    if not self._switch_to_ws(error):
-                        raise
-                    event = await self._complete_over(dialect, request)
-        assert event is not None
-        if not event.text:
-            raise exc.EmptyAnswerError("Rhetor returned an empty answer", request_id=request.request_id)
-        return event
-
-    async def _complete_over(self, dialect: HttpDialect, request: LLMRequest) -> StreamEvent:
-        if self._use_ws:
-            parts: list[str] = []
-            last = StreamEvent()
-            async for event in self._ws_events(dialect, request):
-                parts.append(event.text)
-                last = event
-            last.text = "".join(parts)
-            last.done = True
-            return last
-        path, body = dialect.chat(request)
-        response = await self._transport().request(
-            "POST", path, json_body=body, request_id=request.request_id, timeout=request.timeout, dialect=dialect.name
-        )
-        return dialect.parse_response(response.body, request)
-
-    async def _ws_events(self, dialect: HttpDialect, request: LLMRequest) -> AsyncIterator[StreamEvent]:
-        ws = self._ws_client(dialect.name)
-        source = ws.stream_request(request)
-        if isinstance(source, Awaitable):
-            source = await source
-        async for event in source:
-            yield event
-
-    async def _fall_back(self, request: LLMRequest, error: exc.TektonLLMError) -> StreamEvent:
-        """Ollama, then the local answer — only when Rhetor is unavailable and fallback is on."""
-        if not (self.config.use_fallback and error.unavailable):
-            raise error
-        logger.warning("Rhetor unavailable (%s); using the fallback chain", error)
-        for link in self._fallback_links():
-            try:
-                return await link.complete(request)
-            except exc.TektonLLMError as link_error:
-                logger.info("fallback %s failed: %s", link.name, link_error)
-        raise error  # pragma: no cover - the local link never fails
-
-    def _fallback_links(self) -> list[FallbackLink]:
-        if self._ollama is None:
-            from .adapters.ollama import OllamaAdapter
-
-            self._ollama = OllamaAdapter(self.config.ollama_url, self.config.ollama_model, timeout=self.config.timeout)
-        return [self._ollama, self.adapter]
-
-    # ---------------------------------------------------------------------------------------------- streaming
-
-    async def _stream_chunks(self, request: LLMRequest) -> AsyncIterator[StreamingChunk]:
-        """Rhetor's events as chunks, ending with exactly one ``done`` chunk; fallback only before any text."""
-        self._check_budget(request)
-        parts: list[str] = []
-        delivered = False
-        model = request.model or ""
-        provider = request.provider or ""
-        context_id = request.context_id or ""
-        events: AsyncIterator[StreamEvent] | None = None
-        try:
-            first, events = await self._open_rhetor_stream(request)
-            event = first
-            while event is not None:
-                model = event.model or model
-                provider = event.provider or provider
-                context_id = event.context_id or context_id
-                if event.text:
-                    parts.append(event.text)
-                    delivered = True
-                    yield StreamingChunk(
-                        chunk=event.text,
-                        context_id=context_id,
-                        model=model,
-                        provider=provider,
-                        fallback=event.fallback,
-                        request_id=request.request_id,
-                    )
-                if event.done:
-                    break
-                event = await anext(events, None)
-        except exc.TektonLLMError as error:
-            if delivered:
-                if isinstance(error, exc.IncompleteStreamError):
-                    error.partial_text = "".join(parts)
-                    raise
-                raise exc.IncompleteStreamError(
-                    f"stream broke after {len(''.join(parts))} characters: {error}",
-                    partial_text="".join(parts),
-                    request_id=request.request_id,
-                    dialect=error.dialect,
-                ) from error
-            if not (self.config.use_fallback and error.unavailable):
-                raise
-            logger.warning("Rhetor unavailable for a stream (%s); using the fallback chain", error)
-            async for chunk in self._fallback_stream(request):
-                yield chunk
-            return
-        finally:
-            if events is not None:
-                await _aclose(events)
-        if not delivered:
-            # Nothing but empty chunks: a silent empty answer (v1 with an unavailable provider).
-            empty = exc.EmptyAnswerError("Rhetor returned an empty answer", request_id=request.request_id)
-            if not self.config.use_fallback:
-                raise empty
-            async for chunk in self._fallback_stream(request):
-                yield chunk
-            return
-        usage_response = CompletionResponse(
-            content="".join(parts), model=model, provider=provider, context_id=context_id
-        )
-        self._after_answer(request, usage_response)
-        yield StreamingChunk(
-            chunk="", context_id=context_id, model=model, provider=provider, done=True, request_id=request.request_id
-        )
-
-    async def _fallback_stream(self, request: LLMRequest) -> AsyncIterator[StreamingChunk]:
-        for link in self._fallback_links():
-            delivered = False
-            try:
-                async for event in link.stream(request):
-                    if event.text or event.done:
-                        delivered = delivered or bool(event.text)
-                        yield StreamingChunk(
-                            chunk=event.text,
-                            context_id=event.context_id or request.context_id or "",
-                            model=event.model or "",
-                            provider=event.provider or link.name,
-                            done=event.done,
-                            fallback=True,
-                            request_id=request.request_id,
-                        )
-                return
-            except exc.TektonLLMError as error:
-                if delivered:
-                    raise exc.IncompleteStreamError(
-                        f"fallback stream from {link.name} broke: {error}", request_id=request.request_id
-                    ) from error
-                logger.info("fallback %s failed: %s", link.name, error)
-
-    async def _open_rhetor_stream(self, request: LLMRequest) -> tuple[StreamEvent | None, AsyncIterator[StreamEvent]]:
-        """Open the stream under the retry policy: only its opening and first event are retried."""
-        if self.breaker.state != "closed":
-            await self._guard(request)
-        events: AsyncIterator[StreamEvent] | None = None
-        first: StreamEvent | None = None
-        try:
-            async for attempt in self.retry_policy.attempts():
-                async with attempt:
-                    dialect = await self._dialect(request.request_id)
-                    events, first = await self._open_stream(dialect, request)
-        except exc.TektonLLMError as error:
-            self._note(error)
-            raise
-        self._note(None)
-        assert events is not None
-        return first, events
-
-    async def _open_stream(
-        self, dialect: HttpDialect, request: LLMRequest
-    ) -> tuple[AsyncIterator[StreamEvent], StreamEvent | None]:
-        """Start a stream and read its first event (switching v1 to WebSocket when its HTTP route is broken)."""
-        events = self._events_over(dialect, request)
-        try:
-            first = await events.__anext__()
-        except StopAsyncIteration:
-            return events, None
-        except exc.TektonLLMError as error:
-            if not self._switch_to_ws(error):
-                raise
-            events = self._events_over(dialect, request)
-            try:
-                first = await events.__anext__()
-            except StopAsyncIteration:
-                return events, None
-        return events, first
-
-    async def _events_over(self, dialect: HttpDialect, request: LLMRequest) -> AsyncIterator[StreamEvent]:
-        if self._use_ws:
-            async for event in self._ws_events(dialect, request):
-                yield event
-            return
-        path, body = dialect.stream(request)
-        saw_done = False
-        delivered = 0
-        async for message in self._transport().stream_sse(
-            path,
-            body,
-            request_id=request.request_id,
-            dialect=dialect.name,
-            first_event_timeout=request.timeout or self.config.stream_first_event_timeout,
-            idle_timeout=request.timeout or self.config.stream_idle_timeout,
-        ):
-            if message.data.strip() == "[DONE]":
-                saw_done = True  # other servers' sentinel: end without a second done
-                break
-            event = dialect.parse_event(message.data, request)
-            delivered += len(event.text)
-            yield event
-            if event.done:
-                saw_done = True
-                break
-        if dialect.stream_needs_done and not saw_done:
-            if delivered:
-                raise exc.IncompleteStreamError(
-                    "classic stream ended without its done event", request_id=request.request_id, dialect=dialect.name
-                )
-            raise exc.ConnectionError(
-                "classic stream closed before any event", request_id=request.request_id, dialect=dialect.name
-            )
-        if not saw_done:
-            yield StreamEvent(done=True)
 
     # ------------------------------------------------------------------------------------------- other reads
 
@@ -885,26 +527,6 @@ class TektonLLMClient(CompatMixin):
             raise exc.UnsupportedOperation(f"Rhetor {dialect.name} has no budget status route", dialect=dialect.name)
         body = (await self._transport().request("GET", path, dialect=dialect.name)).body
         return body if isinstance(body, dict) else {}
-
-
-def _with_model(request: LLMRequest, model: str | None) -> LLMRequest:
-    from dataclasses import replace
-
-    return replace(request, model=model, request_id=new_request_id())
-
-
-def _usage(event: StreamEvent) -> dict[str, int] | None:
-    raw = event.raw or {}
-    usage = raw.get("usage")
-    if isinstance(usage, dict):
-        return {str(k): int(v) for k, v in usage.items() if isinstance(v, (int, float))}
-    return None
-
-
-async def _aclose(iterator: AsyncIterator[Any]) -> None:
-    close: Callable[[], Awaitable[None]] | None = getattr(iterator, "aclose", None)
-    if close is not None:
-        await close()
 
 
 Client = TektonLLMClient

@@ -11,12 +11,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from .env import get_env_float, get_env_int
 from .exceptions import ConfigurationError
 from .settings import ClientSettings, LLMSettings
 
-__all__ = ["DEFAULT_URL", "DEFAULT_WS_URL", "ClientConfig", "derive_ws_url", "resolve_config"]
+__all__ = ["DEFAULT_URL", "DEFAULT_WS_URL", "ClientConfig", "derive_ws_url", "resolve_config", "safe_url"]
 
 DEFAULT_URL = "http://localhost:8003"
 DEFAULT_WS_URL = "ws://localhost:8003/ws"
@@ -64,6 +65,23 @@ class ClientConfig:
     def with_changes(self, **changes: Any) -> ClientConfig:
         """A copy with some fields replaced."""
         return replace(self, **changes)
+
+
+def safe_url(url: str) -> str:
+    """The URL without credentials, query or fragment: what may appear in logs, reprs and errors."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<invalid URL>"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def derive_ws_url(base_url: str) -> str:

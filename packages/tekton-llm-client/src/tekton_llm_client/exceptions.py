@@ -29,6 +29,7 @@ __all__ = [
     "InvalidRequestError",
     "JSONParsingError",
     "MethodNotAllowedError",
+    "MissingTextError",
     "NotFoundError",
     "PermissionDeniedError",
     "ProtocolError",
@@ -38,6 +39,7 @@ __all__ = [
     "RequestValidationError",
     "ServerError",
     "ServiceUnavailableError",
+    "StreamBrokenError",
     "TektonLLMError",
     "TemplateError",
     "TimeoutError",
@@ -95,6 +97,10 @@ class ConnectionError(TektonLLMError, builtins.ConnectionError):
     unavailable = True
 
 
+class StreamBrokenError(ConnectionError):
+    """The connection broke in the middle of a streamed response (after its headers arrived)."""
+
+
 class TimeoutError(TektonLLMError, builtins.TimeoutError):
     """A deadline passed: ``kind`` is ``connect``, ``read``, ``write``, ``pool``, ``first_event`` or ``idle``."""
 
@@ -108,6 +114,10 @@ class TimeoutError(TektonLLMError, builtins.TimeoutError):
 
 class ProtocolError(TektonLLMError):
     """The server sent something that is not the protocol (malformed JSON, SSE or WebSocket frame)."""
+
+
+class MissingTextError(ProtocolError):
+    """Rhetor's answer has no text field at all (as opposed to an empty text, ``EmptyAnswerError``)."""
 
 
 class IncompleteStreamError(TektonLLMError):
@@ -147,8 +157,8 @@ class HTTPStatusError(TektonLLMError):
     """Rhetor answered with an HTTP error status; the subclass names the status family."""
 
 
-class InvalidRequestError(HTTPStatusError):
-    """400: the request was rejected."""
+class InvalidRequestError(HTTPStatusError, ValueError):
+    """400, or rejected before sending: the request is wrong (also a ``ValueError``)."""
 
 
 class RequestValidationError(InvalidRequestError):

@@ -31,8 +31,8 @@ from pydantic import BaseModel
 from . import exceptions as exc
 from ._dialects.ws_frames import WS_DIALECTS, Decoded, WSFrameCodec, codec_for
 from ._request import LLMRequest, StreamEvent, new_request_id
-from ._transport.ws import UnsentFrameError, WebSocketConnection, safe_url
-from .config import resolve_config
+from ._transport.ws import UnsentFrameError, WebSocketConnection
+from .config import resolve_config, safe_url
 from .models import StreamingChunk, message_dict
 
 __all__ = ["TektonLLMWebSocketClient", "http_base_for_ws_url"]

@@ -5,9 +5,34 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from .. import exceptions as exc
 from .._request import LLMRequest, StreamEvent
 from ..models import AvailableProviders
 from .base import HttpDialect, first_key, load_json_event, normalise_models
+
+_INNER_OPTIONS = ("fallback_provider", "fallback_model", "bypass_budget")
+
+
+def classic_options(request: LLMRequest) -> dict[str, Any]:
+    """Classic's ``options``: the router override (``provider``, ``model``) with LLM and routing parameters nested
+    one level down in ``options.options`` — flat ``temperature``/``max_tokens`` are silently dropped by the server.
+    Shared by the HTTP dialect and the WebSocket envelope."""
+    inner: dict[str, Any] = {}
+    if request.temperature is not None:
+        inner["temperature"] = request.temperature
+    if request.max_tokens is not None:
+        inner["max_tokens"] = request.max_tokens
+    for key in _INNER_OPTIONS:
+        if request.extra.get(key) is not None:
+            inner[key] = request.extra[key]
+    options: dict[str, Any] = {}
+    if request.provider:
+        options["provider"] = request.provider
+    if request.model:
+        options["model"] = request.model
+    if inner:
+        options["options"] = inner
+    return options
 
 
 class ClassicDialect(HttpDialect):
@@ -17,18 +42,7 @@ class ClassicDialect(HttpDialect):
     stream_needs_done = True
 
     def _body(self, request: LLMRequest, streaming: bool) -> dict[str, Any]:
-        llm_options: dict[str, Any] = {}
-        if request.temperature is not None:
-            llm_options["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            llm_options["max_tokens"] = request.max_tokens
-        options: dict[str, Any] = {}
-        if request.provider:
-            options["provider"] = request.provider
-        if request.model:
-            options["model"] = request.model
-        if llm_options:
-            options["options"] = llm_options  # classic silently drops flat temperature/max_tokens
+        options = classic_options(request)
         body: dict[str, Any] = {
             # Classic has no system-prompt field; a leading system message is forwarded as-is.
             "messages": request.all_messages(),
@@ -55,7 +69,9 @@ class ClassicDialect(HttpDialect):
             raise self.provider_error(str(body["error"]), request)  # provider failures come back as HTTP 200
         message = body.get("message")
         if not isinstance(message, str):
-            raise self.provider_error("classic chat answer has no message", request)
+            raise exc.MissingTextError(
+                "classic chat answer has no message field", request_id=request.request_id, dialect=self.name
+            )
         return StreamEvent(
             text=message,
             done=True,

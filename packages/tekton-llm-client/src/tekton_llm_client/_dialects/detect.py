@@ -37,7 +37,7 @@ async def detect_dialect(transport: HttpTransport, request_id: str | None = None
     decided = dialect_from_health(health)
     if decided == "adapter":
         raise exc.ConfigurationError(
-            f"{transport.url('')} is the retired LLM Adapter service, not Rhetor; point RHETOR_URL at Rhetor"
+            f"{transport.display_url} is the retired LLM Adapter service, not Rhetor; point RHETOR_URL at Rhetor"
         )
     if decided:
         return decided
@@ -65,5 +65,5 @@ async def detect_dialect(transport: HttpTransport, request_id: str | None = None
                 return "v1"
             if result.status == 404:
                 return "classic"
-    logger.warning("could not tell the Rhetor generation of %s; assuming v1", transport.url(""))
+    logger.warning("could not tell the Rhetor generation of %s; assuming v1", transport.display_url)
     return "v1"

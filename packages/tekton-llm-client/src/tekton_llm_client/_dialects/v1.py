@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from .. import exceptions as exc
 from .._request import LLMRequest, StreamEvent
 from ..models import AvailableProviders
 from .base import HttpDialect, first_key, load_json_event, normalise_models
@@ -41,7 +42,9 @@ class V1Dialect(HttpDialect):
             raise self.provider_error(str(body["error"]), request)
         content = body.get("content")
         if not isinstance(content, str):
-            raise self.provider_error("v1 chat answer has no content", request)
+            raise exc.MissingTextError(
+                "v1 chat answer has no content field", request_id=request.request_id, dialect=self.name
+            )
         return StreamEvent(
             text=content,
             done=True,

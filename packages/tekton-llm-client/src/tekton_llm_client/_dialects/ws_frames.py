@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from .. import exceptions as exc
 from .._request import LLMRequest, StreamEvent
+from .classic import classic_options
 
 __all__ = ["WS_DIALECTS", "Decoded", "WSDialect", "WSFrameCodec", "codec_for"]
 
@@ -29,7 +30,6 @@ WSDialect = Literal["v1", "classic", "adapter"]
 WS_DIALECTS: tuple[str, ...] = ("v1", "classic", "adapter")
 
 _UNSUPPORTED = "Unsupported request type"
-_CLASSIC_INNER_OPTIONS = ("fallback_provider", "fallback_model", "bypass_budget")
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,24 +174,6 @@ class ClassicFrames(WSFrameCodec):
     def status_frame(self) -> dict[str, Any] | None:
         return self._envelope("STATUS", {})
 
-    def _options(self, request: LLMRequest) -> dict[str, Any]:
-        inner: dict[str, Any] = {}
-        if request.temperature is not None:
-            inner["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            inner["max_tokens"] = request.max_tokens
-        for key in _CLASSIC_INNER_OPTIONS:
-            if request.extra.get(key) is not None:
-                inner[key] = request.extra[key]
-        options: dict[str, Any] = {}
-        if request.provider:
-            options["provider"] = request.provider
-        if request.model:
-            options["model"] = request.model
-        if inner:
-            options["options"] = inner  # flat temperature/max_tokens would be dropped silently
-        return options
-
     def request_frame(self, request: LLMRequest, *, single_message: bool = False) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "context": request.context_id or request.component or "default",
@@ -200,7 +182,7 @@ class ClassicFrames(WSFrameCodec):
         }
         if request.component:
             payload["component"] = request.component
-        options = self._options(request)
+        options = classic_options(request)
         if options:
             payload["options"] = options
         if single_message and not request.system_prompt and len(request.messages) <= 1:

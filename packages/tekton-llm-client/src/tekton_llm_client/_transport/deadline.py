@@ -40,8 +40,12 @@ class Deadline:
         self._handle = self._loop.call_at(when, self._wake)
 
     def move(self, delay: float) -> None:
-        """Deadline is now ``delay`` seconds from now (and not paused)."""
+        """Deadline is now ``delay`` seconds from now (and not paused), for the task that waits from now on
+        (a stream may be read from several tasks, e.g. the sync facade runs each step in its own)."""
         self.paused = False
+        task = asyncio.current_task()
+        if task is not None:
+            self._task = task
         self._delay = delay
         self.when = self._loop.time() + delay
         if self.when < self._armed_at:  # only when the deadline got shorter (first event → idle)

@@ -20,7 +20,7 @@ import httpx
 from httpx_sse import EventSource
 
 from .. import exceptions as exc
-from ..config import ClientConfig
+from ..config import ClientConfig, safe_url
 from .deadline import deadline
 
 __all__ = ["HttpTransport", "JsonResponse", "SSEMessage", "parse_retry_after"]
@@ -94,12 +94,18 @@ class HttpTransport:
     def __init__(self, config: ClientConfig) -> None:
         self._config = config
         self._base = config.base_url.rstrip("/")
+        self._safe_base = safe_url(self._base)  # for messages, reprs and logs: never credentials
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._retry_after_cap = config.retry_after_cap
 
     def __repr__(self) -> str:
-        return f"HttpTransport(base_url={self._base!r})"
+        return f"HttpTransport(base_url={self._safe_base!r})"
+
+    @property
+    def display_url(self) -> str:
+        """The base URL as it may appear in messages (credentials removed)."""
+        return self._safe_base
 
     def url(self, path: str) -> str:
         """Absolute URL for a route path, keeping any prefix of the base URL."""
@@ -135,7 +141,7 @@ class HttpTransport:
                 pass
 
     def _map_transport_error(self, error: httpx.HTTPError, request_id: str | None, path: str) -> exc.TektonLLMError:
-        where = f"{self._base}{path}"
+        where = f"{self._safe_base}{path}"
         if isinstance(error, httpx.ConnectTimeout):
             return exc.TimeoutError(f"connect timeout to {where}", kind="connect", request_id=request_id)
         if isinstance(error, httpx.ReadTimeout):
@@ -246,6 +252,7 @@ class HttpTransport:
             headers["X-Request-ID"] = request_id
         started = time.perf_counter()
         kind = "first_event"
+        streaming = False
         try:
             async with deadline(first_event_timeout) as dl:
                 async with client.stream("POST", self.url(path), json=json_body, headers=headers) as response:
@@ -263,6 +270,7 @@ class HttpTransport:
                             dialect=dialect,
                             details=body[:200],
                         )
+                    streaming = True
                     async for sse in EventSource(response).aiter_sse():
                         kind = "idle"
                         # Paused while the consumer holds the event: its time does not count against the
@@ -280,4 +288,8 @@ class HttpTransport:
                 request_id=request_id,
             ) from None
         except httpx.HTTPError as error:
+            if streaming and not isinstance(error, httpx.TimeoutException):
+                raise exc.StreamBrokenError(
+                    f"stream from {self._safe_base}{path} broke: {error}", request_id=request_id, dialect=dialect
+                ) from None
             raise self._map_transport_error(error, request_id, path) from None

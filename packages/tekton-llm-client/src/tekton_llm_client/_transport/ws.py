@@ -12,36 +12,19 @@ import json
 import logging
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.protocol import State
 
 from .. import exceptions as exc
+from ..config import safe_url
 
-__all__ = ["UnsentFrameError", "WebSocketConnection", "safe_url"]
+__all__ = ["UnsentFrameError", "WebSocketConnection"]
 
 logger = logging.getLogger("tekton_llm_client")
 
 _USER_AGENT = "tekton-llm-client/0.3"
-
-
-def safe_url(url: str) -> str:
-    """The URL without credentials, query or fragment: what may appear in logs and errors."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<invalid URL>"
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = f"{host}:{port}" if port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})

@@ -84,13 +84,23 @@ class OllamaAdapter:
         return response
 
     async def complete(self, request: LLMRequest) -> StreamEvent:
+        import httpx
+
         response = await self._post(request, stream=False)
         try:
             data = json.loads(await response.aread())
+        except httpx.HTTPError as error:
+            raise exc.ConnectionError(
+                f"ollama answer broke off: {type(error).__name__}", request_id=request.request_id
+            ) from None
         except ValueError:
             raise exc.ProtocolError("ollama answered with malformed JSON", request_id=request.request_id) from None
         finally:
             await response.aclose()
+        if not isinstance(data, dict):
+            raise exc.ProtocolError(
+                "ollama answered with something other than an object", request_id=request.request_id
+            )
         event = self._event(data, request)
         event.done = True
         return event

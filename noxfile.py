@@ -138,8 +138,11 @@ def migrate_copy(session: nox.Session, name: str, workdir: Path) -> Path:
     return target
 
 
-if MISSING:
-    print(f"nox: component matrix runs on Python {', '.join(AVAILABLE)}; not found here: {', '.join(MISSING)}")
+print(
+    f"nox: component matrix on Python {', '.join(AVAILABLE) or 'none'}"
+    + (f"; skipped (not on this machine): {', '.join(MISSING)}" if MISSING else "; none skipped"),
+    file=sys.stderr,
+)
 
 
 @nox.session(python=AVAILABLE or None)
@@ -154,8 +157,17 @@ def components(session: nox.Session, component: str) -> None:
         extras = "[test]" if pyproject.is_file() and "test" in pyproject.read_text() else ""
         try:
             session.install("-e", f"{target}{extras}")
+            if (target / "requirements-test.txt").is_file():
+                session.install("-r", str(target / "requirements-test.txt"))
         except Exception:
             session.error(f"{component}: its own dependencies could not be installed (see above)")
+        try:
+            session.run("pytest", "--collect-only", "-q", "-p", "no:cacheprovider", str(target), silent=True)
+        except Exception:
+            session.error(
+                f"{component}: its tests cannot even be collected after migration - most likely a test dependency of "
+                f"the component itself is missing (see: pytest --collect-only {target}); nothing was run"
+            )
         session.run("pytest", "-q", "-p", "no:cacheprovider", str(target), *session.posargs)
 
 

@@ -5,7 +5,7 @@
 3. start a Rhetor test server (a real socket on 127.0.0.1)
 4. ``tekton-migrate inventory``: who uses which legacy adapter, how
 5. ``tekton-migrate rewrite --diff``, then the rewrite itself
-6. ``tekton-migrate cleanup --write``: delete legacy adapter modules nothing imports any more
+6. ``tekton-migrate cleanup --write``, per component: delete legacy adapter modules nothing can reach any more
 7. run every component's tests again, now through the shims and the client, against the live server
 8. a summary table
 """
@@ -151,11 +151,12 @@ def main() -> int:
         check = migrate("rewrite", str(work), "--check")
         console.print("  second run: " + ("nothing left to change" if check.returncode == 0 else "[red]changes![/red]"))
 
-        step(6, "Clean up (phase 3)", "Legacy adapter modules that nothing imports any more are deleted.")
-        cleanup = migrate("cleanup", str(work), "--write")
-        for line in cleanup.stdout.splitlines():
-            for name in names:
-                if f"{name}/core/llm_adapter.py" in line.replace("\\", "/"):
+        step(6, "Clean up (phase 3)", "Per component, as MIGRATION.md runs it: a legacy adapter module is deleted "
+             "only when nothing can reach it any more; otherwise it is kept and the reason is shown.")
+        for name in names:
+            cleanup = migrate("cleanup", str(work / name), "--write")
+            for line in cleanup.stdout.splitlines():
+                if line.startswith("deleted") and f"{name}/core/llm_adapter.py" in line.replace("\\", "/"):
                     outcomes[name].deleted.append(f"{name}/core/llm_adapter.py")
 
         step(7, "After: the same tests, through the shims and the client",

@@ -105,3 +105,185 @@ def test_deletion_failure_is_reported(tree, cli, monkeypatch) -> None:
     assert result.code == 2
     assert "cannot delete: Permission denied" in result.out
     assert (root / "hermes/core/llm_adapter.py").exists()
+
+
+# Reached without any import naming the legacy module: all of these keep it, each with its reason
+# (or, when the path resolves, as a plain reference).
+REACHED = {
+    "from-parent-import-package": (
+        "hermes/api/a.py",
+        "from hermes import core\n\n\ndef f():\n    return core.llm_adapter.LLMAdapter()\n",
+        None,
+    ),
+    "import-package-as": ("hermes/api/a.py", "import hermes.core as c\nc.llm_adapter.LLMAdapter()\n", None),
+    "star-import-of-the-parent": (
+        "hermes/api/a.py",
+        "from hermes.core import *\nllm_adapter.LLMAdapter()\n",
+        "2: 'llm_adapter' may come from `from hermes.core import *`",
+    ),
+    "import-module-relative-string": (
+        "hermes/api/a.py",
+        'import importlib\nm = importlib.import_module(".llm_adapter", package="hermes.core")\n',
+        "2: string '.llm_adapter' may name it",
+    ),
+    "getattr-on-the-package": (
+        "hermes/api/a.py",
+        "from hermes import core\nm = getattr(core, 'llm_adapter')\n",
+        "2: string 'llm_adapter' may name it",
+    ),
+    "package-from-a-dynamic-import": (
+        "hermes/api/a.py",
+        "import importlib\npkg = importlib.import_module('hermes.core')\npkg.llm_adapter.LLMAdapter()\n",
+        "3: pkg.llm_adapter: cannot tell whether 'pkg' is a package containing llm_adapter",
+    ),
+    "attribute-of-a-call-result": (
+        "hermes/api/a.py",
+        "import sys\nsys.modules.get('hermes.core').llm_adapter\n",
+        "2: sys.modules.get('hermes.core').llm_adapter: cannot tell whether the owner is a package containing",
+    ),
+    "unbound-name-in-the-parent-package": (
+        "hermes/core/__init__.py",
+        "llm_adapter = None\n\n\ndef get():\n    return llm_adapter\n",
+        "5: 'llm_adapter' inside package hermes.core may be its legacy submodule",
+    ),
+    "all-of-the-parent-package": (
+        "hermes/core/__init__.py",
+        "__all__ = ['llm_adapter']\n",
+        "1: string 'llm_adapter' may name it",
+    ),
+    "script-next-to-it": (
+        "hermes/core/script.py",
+        "import llm_adapter\n",
+        "1: llm_adapter may be engram.core.llm_adapter or hermes.core.llm_adapter or telos.core.llm_adapter or "
+        "terma.core.llm_adapter imported under a shorter name",
+    ),
+    "f-string-building-the-name": (
+        "hermes/api/a.py",
+        "import importlib\nname = 'x'\nimportlib.import_module(f'hermes.core.llm_adapter{name}')\n",
+        "3: f-string text 'hermes.core.llm_adapter' may build its name",
+    ),
+    "re-export-from-another-package": (
+        "hermes/api/a.py",
+        "from hermes.api.compat import llm_adapter\n",
+        "1: imports llm_adapter from hermes.api.compat, which may hand out a legacy module",
+    ),
+    "self-rebound": (
+        "hermes/api/a.py",
+        "class A:\n    def f(self):\n        self = __import__('hermes.core')\n        return self.llm_adapter\n",
+        "4: self.llm_adapter: 'self' is rebound in this file",
+    ),
+}
+
+
+@pytest.mark.parametrize(("rel", "source", "why"), list(REACHED.values()), ids=list(REACHED))
+def test_a_module_reached_without_an_import_is_kept(tree, cli, rel, source, why) -> None:
+    root = _component(tree, **{rel: source})
+    result = cli("cleanup", root, "--write")
+    adapter = root / "hermes/core/llm_adapter.py"
+    assert adapter.read_text() == ADAPTER
+    lines = result.out.splitlines()
+    assert lines[0] == f"in use   {adapter}  (hermes.core.llm_adapter) by {root / rel}"
+    if why is None:
+        assert lines[1:] == []
+    else:
+        assert len(lines) == 2
+        assert lines[1].startswith(f"           {root / rel}:{why}")
+    assert result.code == 0
+
+
+def test_unresolvable_relative_import_keeps_the_module(tree, cli) -> None:
+    # The Terma layout without __init__.py files.
+    root = tree(
+        {
+            "terma/core/llm_adapter.py": "class LLMAdapter: ...\n",
+            "terma/api/app.py": "async def f():\n    from ..core.llm_adapter import LLMAdapter\n",
+        }
+    )
+    result = cli("cleanup", root, "--write")
+    assert (root / "terma/core/llm_adapter.py").exists()
+    # Without --source-root nothing is a legacy module (no package names it terma.core.llm_adapter) ...
+    assert result.out == "no legacy adapter modules found\n"
+    # ... and with it the import resolves and keeps the module.
+    result = cli("cleanup", root, "--write", "--source-root", root)
+    assert result.out == (
+        f"in use   {root / 'terma/core/llm_adapter.py'}  (terma.core.llm_adapter) by {root / 'terma/api/app.py'}\n"
+    )
+
+
+def test_unresolvable_relative_import_in_a_partial_package_is_a_doubt(tree, cli) -> None:
+    # core/ is a package, api/ is not: the module is found, the importer cannot be resolved.
+    root = tree({"hermes/core/llm_adapter.py": ADAPTER}, package="hermes.core")
+    tree({"api/app.py": "from ..core.llm_adapter import LLMAdapter\n"}, root=root)
+    result = cli("cleanup", root, "--write")
+    assert (root / "hermes/core/llm_adapter.py").read_text() == ADAPTER
+    assert result.out.splitlines()[1:] == [
+        f"           {root / 'api/app.py'}:1: cannot resolve this relative import; pass --source-root"
+    ]
+
+
+MIGRATED = '''\
+"""Uses the llm_adapter only by name: nothing here reaches the legacy module."""
+
+from tekton_llm_shims import hermes as llm_adapter  # was: from hermes.core import llm_adapter
+from tekton_llm_shims.hermes import LLMAdapter
+
+SHARED = llm_adapter.LLMAdapter()
+llm_adapter_url = "http://localhost:8003"
+PATCH_TARGET = "terma.core.llm_adapter.LLMAdapter.chat"  # another component's legacy module
+RAW = b"llm_adapter"
+
+
+def get_llm_adapter(llm_adapter: LLMAdapter = SHARED) -> LLMAdapter:
+    """Return the llm_adapter."""
+    return llm_adapter
+
+
+class Handler:
+    def __init__(self) -> None:
+        self.llm_adapter = LLMAdapter()
+
+    def run(self, app):
+        app.state.llm_adapter = self.llm_adapter
+        return make(llm_adapter=self.llm_adapter)
+
+
+def make(llm_adapter):
+    for llm_adapter in [llm_adapter]:
+        pass
+    return llm_adapter
+'''
+
+
+def test_explained_spellings_do_not_keep_it(tree, cli, read_report) -> None:
+    root = _component(tree, **{"hermes/api/app.py": MIGRATED})
+    report = root.parent / "cleanup.json"
+    result = cli("cleanup", root, "--write", "--report", report)
+    assert result.out == f"deleted  {root / 'hermes/core/llm_adapter.py'}  (hermes.core.llm_adapter)\n"
+    assert not (root / "hermes/core/llm_adapter.py").exists()
+    assert read_report(report)["modules"][0]["status"] == "deleted"
+    assert result.code == 0
+
+
+def test_doubts_are_in_the_report(tree, cli, read_report) -> None:
+    root = _component(tree, **{"hermes/api/a.py": "x = getattr(core, 'llm_adapter')\n"})
+    report = root.parent / "cleanup.json"
+    cli("cleanup", root, "--report", report)
+    (module,) = read_report(report)["modules"]
+    assert module["status"] == "in-use"
+    assert module["doubts"] == [
+        {"path": str(root / "hermes/api/a.py"), "line": 1, "reason": "string 'llm_adapter' may name it"}
+    ]
+
+
+def test_a_spelling_in_an_unanalysed_construct_keeps_it(tree, cli, monkeypatch) -> None:
+    # The safety net: occurrences in the tree are counted against occurrences in the text. Pretend the
+    # accountant did not know comments; the comment's spelling is then unexplained, and the module stays.
+    from tekton_codemods import _evidence
+
+    monkeypatch.setattr(_evidence._Accountant, "visit_Comment", lambda self, node: None)
+    root = _component(tree, **{"hermes/api/a.py": "x = 1\n# llm_adapter\n"})
+    result = cli("cleanup", root, "--write")
+    assert (root / "hermes/core/llm_adapter.py").exists()
+    assert result.out.splitlines()[1] == (
+        f"           {root / 'hermes/api/a.py'}:2: llm_adapter is spelled in a construct not analysed"
+    )

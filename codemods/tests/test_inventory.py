@@ -121,3 +121,40 @@ def test_inventory_of_a_clean_tree(tree, cli) -> None:
     result = cli("inventory", root)
     assert result.code == 0
     assert result.out == "no legacy adapter references found\n"
+
+
+TELOS_REQUIREMENTS = """\
+async def analyze(requirement, context=None):
+    from telos.core.llm_adapter import LLMAdapter
+
+    result = await LLMAdapter().analyze_requirement(requirement.to_dict(), context=context)
+    return result, LLMAdapter().default_model
+"""
+
+
+def test_members_of_an_adapter_that_is_never_assigned_are_counted(tree, cli) -> None:
+    root = tree({"telos/core/requirements.py": TELOS_REQUIREMENTS}, package="telos.core")
+    result = cli("inventory", root, "--json")
+    assert result.code == 0
+    (component,) = json.loads(result.out)["components"]
+    assert component["methods"] == {"analyze_requirement": 1}
+    assert component["attributes"] == {"default_model": 1}
+    assert component["names"] == {"LLMAdapter": {"call": 2, "import": 1}}
+
+
+def test_unresolvable_relative_import_is_listed_as_a_failure(tree, cli) -> None:
+    # The Terma layout without __init__.py files: the relative import cannot be resolved, so the
+    # inventory cannot say what it reaches; it must not report the tree as clean.
+    source = "async def f():\n    from ..core.llm_adapter import LLMAdapter\n    return LLMAdapter()\n"
+    root = tree({"terma/api/app.py": source, "terma/core/llm_adapter.py": "class LLMAdapter: ...\n"})
+    result = cli("inventory", root)
+    assert result.code == 2
+    assert result.out == (
+        f"{root / 'terma/api/app.py'}: error: line 2: cannot resolve relative import "
+        "`from ..core.llm_adapter import LLMAdapter` (the file is not inside a package); pass --source-root\n"
+    )
+    assert result.summary[3] == 1
+    fixed = cli("inventory", root, "--source-root", root, "--json")
+    assert fixed.code == 0
+    (component,) = json.loads(fixed.out)["components"]
+    assert component["forms"] == {"relative-import-from": 1}

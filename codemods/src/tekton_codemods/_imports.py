@@ -11,7 +11,10 @@ Handled forms (absolute or relative, at any nesting depth)::
 
 Only the name part of a statement is replaced, so comments, parentheses and trailing commas survive. A
 name the shim does not provide stays on the legacy module (a mixed ``from`` import is split in two) and
-is reported; a module import whose attribute uses include such a name is left as it was.
+is reported; a module import whose attribute uses include such a name is left as it was. Uses that no
+import names (``core.llm_adapter.X`` after ``from terma import core``, ``llm_adapter`` after a star import
+of its package) are reported, not rewritten. A relative import that spells a legacy segment but cannot
+be resolved is collected in ``unresolved``: the caller must not treat such a file as migrated.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from libcst.metadata import PositionProvider
 
 from ._dotted import code_of, dotted_name, name_expr
 from ._mapping import MigrationMap, ModuleMatch
-from ._modules import resolve_relative
+from ._modules import resolve_relative, unresolved_relative
 from ._records import Change, Unmoved
 from ._usage import NameUsage, collect_usage
 
@@ -43,15 +46,22 @@ class ImportRewriter(cst.CSTTransformer):
         self.package = package
         self.changes: list[Change] = []
         self.unmoved: list[Unmoved] = []
+        self.unresolved: list[str] = []
         self._usage = NameUsage()
         self._plain_moves: dict[str, str] = {}
         self._plain_blocked: dict[str, list[tuple[str, str]]] = {}
+        self._package_roots: dict[str, list[str]] = {}
 
     # -- decisions that depend on the whole file ---------------------------------------------------
 
     def visit_Module(self, node: cst.Module) -> bool:
-        self._usage = collect_usage(node)
+        self._usage = collect_usage(node, self.package)
         self._decide_plain_imports()
+        self._package_roots = {
+            name: sorted(paths)
+            for name, paths in self._usage.import_paths.items()
+            if any(key.startswith(path + ".") for path in paths for key in self.table.mapping)
+        }
         return True
 
     def _decide_plain_imports(self) -> None:
@@ -137,13 +147,50 @@ class ImportRewriter(cst.CSTTransformer):
         module = dotted_name(updated_node.module) if updated_node.module is not None else None
         absolute = resolve_relative(self.package, len(updated_node.relative), module)
         if absolute is None:
+            if updated_node.relative and self._may_name_legacy(module, updated_node.names):
+                line = self.get_metadata(PositionProvider, original_node).start.line
+                self.unresolved.append(unresolved_relative(line, _statement_text(original_node), self.package))
             return updated_node
         match = self.table.match(absolute)
         if match is not None:
             return self._from_mapped(original_node, updated_node, absolute, match)
+        if updated_node.relative:
+            self._report_short_names(original_node, absolute, updated_node.names)
         if isinstance(updated_node.names, cst.ImportStar):
+            self._report_star_from_package(original_node, absolute)
             return updated_node
         return self._from_parent(original_node, updated_node, absolute)
+
+    def _may_name_legacy(self, module: str | None, names: Sequence[cst.ImportAlias] | cst.ImportStar) -> bool:
+        if self.table.mentions_segment(module):
+            return True
+        return not isinstance(names, cst.ImportStar) and any(
+            self.table.mentions_segment(dotted_name(alias.name)) for alias in names
+        )
+
+    def _report_short_names(
+        self, original: cst.ImportFrom, absolute: str, names: Sequence[cst.ImportAlias] | cst.ImportStar
+    ) -> None:
+        """A relative import resolving to a *suffix* of a legacy name: the package chain probably stops early."""
+        imported = ["*"] if isinstance(names, cst.ImportStar) else [dotted_name(alias.name) or "" for alias in names]
+        candidates = [(absolute, ", ".join(imported))]
+        candidates += [(f"{absolute}.{name}", name) for name in imported if name != "*"]
+        for module, name in candidates:
+            keys = self.table.keys_ending_with(module)
+            if keys:
+                reason = f"if this is {' or '.join(keys)}, the package chain stops early; pass --source-root"
+                self._report(original, module, name, reason)
+                return
+
+    def _report_star_from_package(self, original: cst.ImportFrom, absolute: str) -> None:
+        """``from terma.core import *`` may bind ``llm_adapter``; its uses cannot be moved."""
+        for key in self.table.mapping:
+            parent, _, leaf = key.rpartition(".")
+            if parent != absolute or leaf in self._usage.other_bindings:
+                continue
+            if any(chain == leaf or chain.startswith(leaf + ".") for chain in self._usage.chains):
+                reason = f"'{leaf}' may come from this star import of {absolute}; its uses are not rewritten"
+                self._report(original, key, leaf, reason)
 
     def _from_mapped(
         self, original: cst.ImportFrom, updated: cst.ImportFrom, absolute: str, match: ModuleMatch
@@ -229,14 +276,30 @@ class ImportRewriter(cst.CSTTransformer):
     # -- dotted uses enabled by ``import a.b.llm_adapter`` -------------------------------------------
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
-        if not self._plain_moves:
+        if not self._plain_moves and not self._package_roots:
             return updated_node
         dotted = dotted_name(original_node)
-        if dotted is None or dotted not in self._plain_moves:
+        if dotted is None:
+            return updated_node
+        if dotted not in self._plain_moves:
+            self._report_through_package(original_node, dotted)
             return updated_node
         result = name_expr(self._plain_moves[dotted]).with_changes(lpar=original_node.lpar, rpar=original_node.rpar)
         self._record(original_node, "attribute", [result])
         return result
+
+    def _report_through_package(self, node: cst.Attribute, dotted: str) -> None:
+        """``core.llm_adapter`` after ``from terma import core``: no import names the legacy module, so
+        nothing here can move it; the owner is told (once per use, at the chain that names the module)."""
+        head, _, rest = dotted.partition(".")
+        if dotted in self._plain_blocked:
+            return  # already reported at its import
+        for path in self._package_roots.get(head, ()):
+            match = self.table.match(f"{path}.{rest}")
+            if match is not None and match.exact and match.legacy.startswith(path + "."):
+                reason = f"reached through package {path}; not rewritten: import {match.target} instead"
+                self._report(node, match.legacy, dotted, reason)
+                return
 
     # -- bookkeeping -------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ._dotted import code_of, dotted_name
 from ._mapping import MigrationMap, is_dotted_name
-from ._modules import module_name, package_name, resolve_relative
+from ._modules import module_name, package_name, resolve_relative, unresolved_relative
 from ._scan import Candidate
 from ._source import SourceDecodeError, decode_source
 
@@ -47,6 +47,7 @@ class FileInventory:
     names: defaultdict[str, Counter[tuple[str, str]]] = field(default_factory=lambda: defaultdict(Counter))
     members: defaultdict[str, Counter[tuple[str, str]]] = field(default_factory=lambda: defaultdict(Counter))
     chain_refs: set[str] = field(default_factory=set)
+    unresolved: list[str] = field(default_factory=list)
 
     @property
     def modules(self) -> set[str]:
@@ -57,14 +58,17 @@ class FileInventory:
 
 def inventory_source(path: str, source: str, table: MigrationMap, package: str | None) -> FileInventory:
     """Inventory one module's source (raises ``libcst.ParserSyntaxError`` on invalid code)."""
-    module = cst.parse_module(source)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    return inventory_module(path, MetadataWrapper(cst.parse_module(source), unsafe_skip_copy=True), table, package)
+
+
+def inventory_module(path: str, wrapper: MetadataWrapper, table: MigrationMap, package: str | None) -> FileInventory:
+    """Inventory one parsed module (the wrapper may be shared with other analyses of the same parse)."""
     result = FileInventory(path)
     bindings = _Bindings(table, package, result)
     wrapper.visit(bindings)
     instances = _Instances(bindings)
-    module.visit(instances)
-    module.visit(_Uses(table, bindings, instances.found, result))
+    wrapper.module.visit(instances)
+    wrapper.module.visit(_Uses(table, bindings, instances.found, result))
     return result
 
 
@@ -81,17 +85,28 @@ class _Bindings(cst.CSTVisitor):
         self.classes: dict[str, tuple[str, str]] = {}  # bound name -> (legacy module, original name)
         self.module_aliases: dict[str, str] = {}  # bound name -> legacy module
         self.plain: dict[str, str] = {}  # dotted module imported without ``as`` -> legacy module
+        self.packages: dict[str, set[str]] = {}  # bound name -> package above a legacy module (``terma.core``)
+        self.star_leaves: dict[str, str] = {}  # ``llm_adapter`` -> legacy module, after ``from terma.core import *``
 
     def _site(self, node: cst.CSTNode, module: str, form: str) -> None:
         line = self.get_metadata(PositionProvider, node).start.line
         code = code_of(node).rstrip().removesuffix(";").rstrip()
         self.result.imports.append(ImportSite(line, module, form, code))
 
+    def _package(self, bound: str | None, path: str) -> None:
+        """Remember ``bound`` if it names a package some legacy module lies under."""
+        if bound and any(key.startswith(path + ".") for key in self.table.mapping):
+            self.packages.setdefault(bound, set()).add(path)
+
     def visit_Import(self, node: cst.Import) -> bool:
         for alias in node.names:
             dotted = dotted_name(alias.name)
             match = self.table.match(dotted)
             if dotted is None or match is None:
+                if dotted is not None and alias.asname is not None:
+                    self._package(dotted_name(alias.asname.name), dotted)
+                elif dotted is not None:
+                    self._package(dotted.split(".", 1)[0], dotted.split(".", 1)[0])
                 continue
             if alias.asname is not None:
                 self.module_aliases[dotted_name(alias.asname.name) or ""] = match.legacy
@@ -105,6 +120,10 @@ class _Bindings(cst.CSTVisitor):
         module = dotted_name(node.module) if node.module is not None else None
         absolute = resolve_relative(self.package, len(node.relative), module)
         if absolute is None:
+            if node.relative and self._may_name_legacy(module, node.names):
+                line = self.get_metadata(PositionProvider, node).start.line
+                code = code_of(node).rstrip().removesuffix(";").rstrip()
+                self.result.unresolved.append(unresolved_relative(line, code, self.package))
             return False
         match = self.table.match(absolute)
         if match is not None:
@@ -119,15 +138,28 @@ class _Bindings(cst.CSTVisitor):
                 self.result.names[match.legacy][(name, "import")] += 1
             return False
         if isinstance(node.names, cst.ImportStar):
+            for key in self.table.mapping:
+                parent, _, leaf = key.rpartition(".")
+                if parent == absolute:
+                    self.star_leaves[leaf] = key
             return False
         for alias in node.names:
             name = dotted_name(alias.name) or ""
+            bound = (dotted_name(alias.asname.name) if alias.asname is not None else name) or name
             sub = self.table.match(f"{absolute}.{name}")
             if sub is not None:
-                bound = dotted_name(alias.asname.name) if alias.asname is not None else name
-                self.module_aliases[bound or name] = sub.legacy
+                self.module_aliases[bound] = sub.legacy
                 self._site(node, sub.legacy, "import-module-from")
+            else:
+                self._package(bound, f"{absolute}.{name}")
         return False
+
+    def _may_name_legacy(self, module: str | None, names: Sequence[cst.ImportAlias] | cst.ImportStar) -> bool:
+        if self.table.mentions_segment(module):
+            return True
+        return not isinstance(names, cst.ImportStar) and any(
+            self.table.mentions_segment(dotted_name(alias.name)) for alias in names
+        )
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         if "b" in node.prefix.lower() or not is_dotted_name(node.raw_value):
@@ -150,10 +182,25 @@ class _Bindings(cst.CSTVisitor):
         head, _, rest = dotted.partition(".")
         if rest and "." not in rest and head in self.module_aliases:
             return self.module_aliases[head], rest
+        if rest and "." not in rest and head in self.star_leaves and head not in self.classes:
+            return self.star_leaves[head], rest
         module, _, name = dotted.rpartition(".")
         if module in self.plain:
             return self.plain[module], name
+        for path in self.through_package(dotted):
+            module, _, name = path.rpartition(".")
+            match = self.table.match(module)
+            if match is not None and match.exact:
+                return match.legacy, name
         return None
+
+    def through_package(self, dotted: str) -> list[str]:
+        """Absolute paths for ``dotted`` when its head names a package above a legacy module
+        (``core.llm_adapter.X`` -> ``terma.core.llm_adapter.X`` after ``from terma import core``)."""
+        head, _, rest = dotted.partition(".")
+        if not rest:
+            return []
+        return [f"{path}.{rest}" for path in sorted(self.packages.get(head, ()))]
 
 
 def _chains(node: cst.CSTNode) -> Iterator[str]:
@@ -265,9 +312,20 @@ class _Uses(cst.CSTVisitor):
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         dotted = dotted_name(node)
         if dotted is None:
+            self._member_of_new_object(node)
             return True
         self._chain(node, dotted)
         return False
+
+    def _member_of_new_object(self, node: cst.Attribute) -> None:
+        """``LLMAdapter().analyze_requirement(...)``: a member of an adapter that is never assigned."""
+        value = node.value
+        if not isinstance(value, cst.Call):
+            return
+        target = self.bindings.legacy_object(dotted_name(value.func))
+        if target is not None:
+            kind = "method" if node in self._calls else "attribute"
+            self.result.members[target[0]][(node.attr.value, kind)] += 1
 
     def visit_Name(self, node: cst.Name) -> None:
         self._chain(node, node.value)
@@ -282,9 +340,10 @@ class _Uses(cst.CSTVisitor):
         return "annotation" if self._annotation_depth else "reference"
 
     def _chain(self, node: cst.CSTNode, dotted: str) -> None:
-        match = self.table.match(dotted)
-        if match is not None:
-            self.result.chain_refs.add(match.legacy)
+        for path in [dotted, *self.bindings.through_package(dotted)]:
+            match = self.table.match(path)
+            if match is not None:
+                self.result.chain_refs.add(match.legacy)
         target = self.bindings.legacy_object(dotted)
         if target is not None:
             legacy, name = target
@@ -310,31 +369,62 @@ class InventoryFailure:
     data: bytes | None
 
 
+@dataclass(frozen=True)
+class ParsedFile:
+    """A candidate decoded and parsed once, for every analysis that needs it."""
+
+    path: str
+    data: bytes
+    text: str
+    wrapper: MetadataWrapper
+    package: str | None  # what its relative imports resolve against
+    own: str | None  # its own dotted module name
+
+
+def parse_candidate(candidate: Candidate, source_root: Path | None) -> ParsedFile | InventoryFailure:
+    """Decode and parse one candidate; what cannot be decoded or parsed comes back as a failure."""
+    path, data = candidate.path, candidate.data
+    try:
+        text = decode_source(data).text
+        module = cst.parse_module(text)
+    except SourceDecodeError as exc:
+        return InventoryFailure(path, str(exc), data)
+    except cst.ParserSyntaxError as exc:
+        return InventoryFailure(path, f"syntax error at line {exc.raw_line}: {exc.message}", data)
+    except (RecursionError, ValueError) as exc:
+        return InventoryFailure(path, f"cannot analyse: {type(exc).__name__}: {exc}", data)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    file = Path(path)
+    return ParsedFile(path, data, text, wrapper, package_name(file, source_root), module_name(file, source_root))
+
+
 def inventory_files(
     candidates: Sequence[Candidate], table: MigrationMap, source_root: Path | None
 ) -> tuple[list[FileInventory], list[InventoryFailure]]:
-    """Inventory every candidate; files that cannot be decoded or parsed are returned as failures."""
+    """Inventory every candidate. Files that cannot be decoded or parsed, and files whose relative imports
+    may reach a legacy module but cannot be resolved, are returned as failures."""
     found: list[FileInventory] = []
     failures: list[InventoryFailure] = []
     for candidate in candidates:
-        path, data = candidate.path, candidate.data
+        parsed = parse_candidate(candidate, source_root)
+        if isinstance(parsed, InventoryFailure):
+            failures.append(parsed)
+            continue
         try:
-            text = decode_source(data).text
-            inventory = inventory_source(path, text, table, package_name(Path(path), source_root))
-        except SourceDecodeError as exc:
-            failures.append(InventoryFailure(path, str(exc), data))
-        except cst.ParserSyntaxError as exc:
-            failures.append(InventoryFailure(path, f"syntax error at line {exc.raw_line}: {exc.message}", data))
-        except (RecursionError, ValueError) as exc:
-            failures.append(InventoryFailure(path, f"cannot analyse: {type(exc).__name__}: {exc}", data))
-        else:
-            _forget_self(inventory, module_name(Path(path), source_root))
-            if inventory.modules:
-                found.append(inventory)
+            inventory = inventory_module(parsed.path, parsed.wrapper, table, parsed.package)
+        except RecursionError as exc:
+            failures.append(InventoryFailure(parsed.path, f"cannot analyse: {type(exc).__name__}: {exc}", parsed.data))
+            continue
+        if inventory.unresolved:
+            failures.append(InventoryFailure(parsed.path, "; ".join(inventory.unresolved), parsed.data))
+            continue
+        forget_self(inventory, parsed.own)
+        if inventory.modules:
+            found.append(inventory)
     return found, failures
 
 
-def _forget_self(inventory: FileInventory, own: str | None) -> None:
+def forget_self(inventory: FileInventory, own: str | None) -> None:
     """A legacy module naming itself (its logger, say) is not a use of it."""
     if own is None:
         return

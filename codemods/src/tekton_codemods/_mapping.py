@@ -70,6 +70,7 @@ class MigrationMap:
     mapping: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_MAPPING))
     provides: Mapping[str, frozenset[str]] = field(default_factory=lambda: dict(DEFAULT_PROVIDES))
     _keys: tuple[str, ...] = field(init=False, repr=False, compare=False, default=())
+    _segments: frozenset[str] = field(init=False, repr=False, compare=False, default=frozenset())
 
     def __post_init__(self) -> None:
         # Plain dicts keep the table picklable for the ``-j`` process pool.
@@ -89,6 +90,7 @@ class MigrationMap:
                 raise MappingError(f"provides entry for {shim!r} has invalid names: {bad}")
         # Longest keys first so ``a.b.c`` wins over ``a.b`` for ``a.b.c.d``.
         object.__setattr__(self, "_keys", tuple(sorted(self.mapping, key=len, reverse=True)))
+        object.__setattr__(self, "_segments", frozenset(key.rsplit(".", 1)[-1] for key in self.mapping))
 
     def extended(
         self,
@@ -125,13 +127,31 @@ class MigrationMap:
         names = self.provides.get(match.shim)
         return names is None or name in names
 
+    def segments(self) -> frozenset[str]:
+        """The last segments of the mapping keys (``llm_adapter``): every spelling of a legacy module has one."""
+        return self._segments
+
+    def mentions_segment(self, dotted: str | None) -> bool:
+        """Whether any segment of ``dotted`` is the last segment of a mapping key."""
+        if not dotted:
+            return False
+        return any(part in self._segments for part in dotted.split("."))
+
+    def keys_ending_with(self, module: str) -> tuple[str, ...]:
+        """Keys of which ``module`` is a proper dotted suffix (``core.llm_adapter`` for ``terma.core.llm_adapter``).
+
+        Such a name is what a legacy module is called when its top-level package is missing from the
+        package chain (a namespace package without ``--source-root``, or a ``sys.path`` entry inside it).
+        """
+        return tuple(sorted(key for key in self.mapping if key.endswith("." + module)))
+
     def needles(self) -> tuple[bytes, ...]:
         """Byte strings at least one of which every reference to a mapped module must contain.
 
         The last dotted segment suffices: absolute names, ``from pkg import llm_adapter`` and relative
         imports all spell it out.
         """
-        return tuple(sorted({key.rsplit(".", 1)[-1].encode("ascii") for key in self.mapping}))
+        return tuple(sorted(segment.encode("ascii") for segment in self.segments()))
 
 
 def parse_assignment(text: str) -> tuple[str, str]:

@@ -75,3 +75,9 @@ def _package_of_dir(directory: str, source_root: str | None) -> str:
 def forget_packages() -> None:
     """Drop cached ``__init__.py`` lookups (a new run may see a changed tree)."""
     _package_of_dir.cache_clear()
+
+
+def unresolved_relative(line: int, code: str, package: str | None) -> str:
+    """Why a relative import that may reach a legacy module could not be analysed, and what fixes it."""
+    where = f"package {package} is not that deep" if package else "the file is not inside a package"
+    return f"line {line}: cannot resolve relative import `{code}` ({where}); pass --source-root"

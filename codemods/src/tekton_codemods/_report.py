@@ -162,7 +162,7 @@ def inventory_text(document: Mapping[str, Any]) -> str:
         lines.append("")
     for failure in document["failed"]:
         lines.append(f"{failure['path']}: error: {failure['error']}")
-    if not document["components"]:
+    if not document["components"] and not document["failed"]:
         lines.append("no legacy adapter references found")
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -183,6 +183,7 @@ def cleanup_document(mode: str, modules: Sequence[LegacyModule], summary: Summar
                 "path": m.path,
                 "status": m.status,
                 "referenced_by": list(m.referenced_by),
+                **({"doubts": [{"path": p, "line": n, "reason": r} for p, n, r in m.doubts]} if m.doubts else {}),
                 **({"error": m.error} if m.error else {}),
             }
             for m in modules

@@ -41,7 +41,8 @@ class RewriteResult:
 def rewrite_source(source: str, table: MigrationMap | None = None, *, package: str | None = None) -> RewriteResult:
     """Rewrite ``source`` (the text of a module inside ``package``) onto the shims.
 
-    Raises :class:`RewriteError` when the source does not parse or the output fails verification.
+    Raises :class:`RewriteError` when the source does not parse, when a relative import that may reach a
+    legacy module cannot be resolved against ``package``, or when the output fails verification.
     """
     table = table if table is not None else MigrationMap()
     module = _parse(source)
@@ -53,6 +54,10 @@ def rewrite_source(source: str, table: MigrationMap | None = None, *, package: s
     # still are the original file's lines.
     for transformer in (strings, imports):
         module = MetadataWrapper(module, unsafe_skip_copy=True).visit(transformer)
+    if imports.unresolved:
+        # Without the package the file's legacy imports cannot even be found; passing it would let
+        # ``--check`` succeed on an unmigrated tree.
+        raise RewriteError("; ".join(imports.unresolved))
     new_source = module.code
     changes = tuple(sorted(strings.changes + imports.changes, key=lambda c: (c.line, c.kind)))
     unmoved = tuple(sorted(set(strings.unmoved + imports.unmoved), key=lambda u: (u.line, u.name)))

@@ -14,17 +14,21 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ._dotted import dotted_name
+from ._modules import resolve_relative
 
 
 @dataclass
 class NameUsage:
     """``chains`` counts every maximal name chain outside import statements (``"a"``, ``"m.X"``,
     ``"a.b.llm_adapter.Y"``); ``plain_imports`` lists ``import a.b.c`` targets bound without ``as``;
-    ``other_bindings`` counts names bound by any other import form."""
+    ``other_bindings`` counts names bound by any other import form; ``import_paths`` maps every name an
+    import binds to the absolute dotted paths it may stand for (``core`` -> ``terma.core`` after
+    ``from terma import core``)."""
 
     chains: Counter[str] = field(default_factory=Counter)
     plain_imports: list[str] = field(default_factory=list)
     other_bindings: Counter[str] = field(default_factory=Counter)
+    import_paths: dict[str, set[str]] = field(default_factory=dict)
 
     def attributes_of(self, name: str) -> set[str]:
         """First attribute names read from ``name`` (``{"X"}`` for ``m.X.y``)."""
@@ -32,32 +36,47 @@ class NameUsage:
         return {chain[len(prefix) :].split(".", 1)[0] for chain in self.chains if chain.startswith(prefix)}
 
 
-def collect_usage(module: cst.Module) -> NameUsage:
-    collector = _Collector()
+def collect_usage(module: cst.Module, package: str | None = None) -> NameUsage:
+    """The census of ``module``; ``package`` anchors its relative imports."""
+    collector = _Collector(package)
     module.visit(collector)
     return collector.usage
 
 
 class _Collector(cst.CSTVisitor):
-    def __init__(self) -> None:
+    def __init__(self, package: str | None) -> None:
         super().__init__()
+        self.package = package
         self.usage = NameUsage()
 
     def visit_Import(self, node: cst.Import) -> bool:
         for alias in node.names:
+            dotted = dotted_name(alias.name)
             if alias.asname is not None:
                 self._bind(alias.asname.name)
-            else:
-                dotted = dotted_name(alias.name)
-                if dotted is not None:
-                    self.usage.plain_imports.append(dotted)
+                self._path(dotted_name(alias.asname.name), dotted)
+            elif dotted is not None:
+                self.usage.plain_imports.append(dotted)
+                top = dotted.split(".", 1)[0]
+                self._path(top, top)
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        if not isinstance(node.names, cst.ImportStar):
-            for alias in node.names:
-                self._bind(alias.asname.name if alias.asname is not None else alias.name)
+        module = dotted_name(node.module) if node.module is not None else None
+        absolute = resolve_relative(self.package, len(node.relative), module)
+        if isinstance(node.names, cst.ImportStar):
+            return False
+        for alias in node.names:
+            bound = alias.asname.name if alias.asname is not None else alias.name
+            self._bind(bound)
+            name = dotted_name(alias.name)
+            if absolute is not None and name is not None:
+                self._path(dotted_name(bound), f"{absolute}.{name}")
         return False
+
+    def _path(self, bound: str | None, path: str | None) -> None:
+        if bound is not None and path is not None:
+            self.usage.import_paths.setdefault(bound, set()).add(path)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         dotted = dotted_name(node)

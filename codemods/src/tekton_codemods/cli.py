@@ -22,7 +22,7 @@ from ._discovery import Discovery, discover
 from ._mapping import MappingError, MigrationMap, parse_assignment, parse_provides
 from ._modules import forget_packages
 from ._prefilter import Prefilter
-from ._progress import progress, wants_bar
+from ._progress import Progress, progress, wants_bar
 from ._pyproject import find_pyproject, load_settings
 from ._records import FileOutcome
 from ._report import Summary, cleanup_document, inventory_document, inventory_text, rewrite_document, write_json
@@ -140,9 +140,9 @@ def _discover(args: argparse.Namespace, settings: Settings) -> tuple[Discovery, 
     return found, problems
 
 
-def _candidates(found: Discovery, settings: Settings) -> tuple[list[Candidate], list[FileOutcome]]:
-    with progress(wants_bar()) as bar:
-        candidates, unreadable = read_candidates(found.files, Prefilter(settings.table.needles()), bar)
+def _candidates(found: Discovery, settings: Settings, bar: Progress) -> tuple[list[Candidate], list[FileOutcome]]:
+    """The files the prefilter keeps, plus the unreadable ones as failed outcomes."""
+    candidates, unreadable = read_candidates(found.files, Prefilter(settings.table.needles()), bar)
     return candidates, [FileOutcome(f.path, "failed", error=f.error) for f in unreadable]
 
 
@@ -151,8 +151,8 @@ def _rewrite(args: argparse.Namespace, settings: Settings, started: float) -> in
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     found, outcomes = _discover(args, settings)
     with progress(wants_bar()) as bar:
-        candidates, unreadable = read_candidates(found.files, Prefilter(settings.table.needles()), bar)
-        outcomes += [FileOutcome(f.path, "failed", error=f.error) for f in unreadable]
+        candidates, unreadable = _candidates(found, settings, bar)
+        outcomes += unreadable
         if candidates:
             from ._runner import RewriteOptions, rewrite_candidates
 
@@ -197,7 +197,8 @@ def _summary(found: Discovery, candidates: int, outcomes: Sequence[FileOutcome],
 
 def _inventory(args: argparse.Namespace, settings: Settings, started: float) -> int:
     found, problems = _discover(args, settings)
-    candidates, unreadable = _candidates(found, settings)
+    with progress(wants_bar()) as bar:
+        candidates, unreadable = _candidates(found, settings, bar)
     problems += unreadable
     from ._inventory import inventory_files
 
@@ -216,17 +217,18 @@ def _inventory(args: argparse.Namespace, settings: Settings, started: float) -> 
 
 def _cleanup(args: argparse.Namespace, settings: Settings, started: float) -> int:
     found, problems = _discover(args, settings)
-    candidates, unreadable = _candidates(found, settings)
+    with progress(wants_bar()) as bar:
+        candidates, unreadable = _candidates(found, settings, bar)
     problems += unreadable
-    from ._cleanup import delete_dead, find_legacy_modules, plan_cleanup
-    from ._inventory import InventoryFailure, inventory_files
+    from ._cleanup import analyse, delete_dead, find_legacy_modules, plan_cleanup
+    from ._inventory import InventoryFailure
 
-    inventories, broken = inventory_files(candidates, settings.table, settings.source_root)
-    problems += [FileOutcome(f.path, "failed", error=f.error) for f in broken]
+    analysis = analyse(candidates, settings.table, settings.source_root)
+    problems += [FileOutcome(f.path, "failed", error=f.error) for f in analysis.failures]
     # An unreadable file might reference anything, so it keeps every legacy module alive.
-    evidence = [*broken, *(InventoryFailure(f.path, f.error or "", None) for f in unreadable)]
+    unknown = [InventoryFailure(f.path, f.error or "", None) for f in unreadable]
     legacy = find_legacy_modules(found.files, settings.table, settings.source_root)
-    plan_cleanup(legacy, inventories, evidence)
+    plan_cleanup(legacy, analysis, unknown)
     if args.write:
         delete_dead(legacy)
     for problem in problems:
@@ -236,6 +238,8 @@ def _cleanup(args: argparse.Namespace, settings: Settings, started: float) -> in
         detail = f" by {', '.join(entry.referenced_by)}" if entry.referenced_by else ""
         detail += f": {entry.error}" if entry.error else ""
         print(f"{label:<8} {entry.path}  ({entry.module}){detail}")
+        for path, line, reason in entry.doubts:
+            print(f"{'':<8}   {path}:{line}: {reason}")
     if not legacy:
         print("no legacy adapter modules found")
     summary = _summary(found, len(candidates), problems, started)

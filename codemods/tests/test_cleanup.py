@@ -287,3 +287,53 @@ def test_a_spelling_in_an_unanalysed_construct_keeps_it(tree, cli, monkeypatch) 
     assert result.out.splitlines()[1] == (
         f"           {root / 'hermes/api/a.py'}:2: llm_adapter is spelled in a construct not analysed"
     )
+
+
+# Hermes' tests/conftest.py after the rewrite: ``llm_endpoints.llm_adapter`` is the module-level singleton of
+# hermes.api.llm_endpoints, not the legacy module, so it must not keep hermes/core/llm_adapter.py alive.
+HERMES_ENDPOINTS = "from tekton_llm_shims.hermes import LLMAdapter\n\nllm_adapter = LLMAdapter()\n"
+HERMES_CONFTEST = '''\
+"""Shared fixtures: a fresh LLM adapter per test."""
+
+import pytest
+from hermes.api import llm_endpoints
+
+
+@pytest.fixture
+def rhetor_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh_adapter = type(llm_endpoints.llm_adapter)()
+    monkeypatch.setattr(llm_endpoints, "llm_adapter", fresh_adapter)
+'''
+
+
+def _hermes(tree, **extra: str):
+    files = {"hermes/api/llm_endpoints.py": HERMES_ENDPOINTS, "tests/conftest.py": HERMES_CONFTEST, **extra}
+    return _component(tree, **files)
+
+
+def test_hermes_conftest_pattern_lets_write_delete_the_adapter(tree, cli, read_report) -> None:
+    root = _hermes(tree)
+    before = {rel: (root / rel).read_bytes() for rel in _snapshot(root)}
+    report = root.parent / "cleanup.json"
+    result = cli("cleanup", root, "--write", "--report", report)
+    assert result.out == f"deleted  {root / 'hermes/core/llm_adapter.py'}  (hermes.core.llm_adapter)\n"
+    after = {rel: (root / rel).read_bytes() for rel in _snapshot(root)}
+    assert after == {rel: data for rel, data in before.items() if rel != "hermes/core/llm_adapter.py"}
+    assert after["tests/conftest.py"] == HERMES_CONFTEST.encode()
+    (module,) = read_report(report)["modules"]
+    assert (module["status"], module["referenced_by"], "doubts" in module) == ("deleted", [], False)
+    assert result.code == 0
+
+
+@pytest.mark.parametrize(("rel", "source", "why"), list(REACHED.values()), ids=list(REACHED))
+def test_every_doubt_still_keeps_it_next_to_the_hermes_conftest(tree, cli, rel, source, why) -> None:
+    root = _hermes(tree, **{rel: source})
+    result = cli("cleanup", root, "--write")
+    adapter = root / "hermes/core/llm_adapter.py"
+    assert adapter.read_text() == ADAPTER
+    lines = result.out.splitlines()
+    # Only the doubtful file keeps it: the conftest is neither a reference nor a doubt.
+    assert lines[0] == f"in use   {adapter}  (hermes.core.llm_adapter) by {root / rel}"
+    assert lines[1:] == ([] if why is None else [lines[1]])
+    if why is not None:
+        assert lines[1].startswith(f"           {root / rel}:{why}")

@@ -8,6 +8,16 @@ unless every occurrence is positively explained — a comment, a docstring, a lo
 this file binds itself, an import or a dotted string that names some other module, ``self.llm_adapter``.
 An occurrence that is not explained is a :class:`Doubt`, and a doubt keeps the module (and says why).
 
+An attribute *of a module that cannot be the legacy module's parent package* is explained too:
+``llm_endpoints.llm_adapter`` after ``from hermes.api import llm_endpoints``, ``getattr``/``setattr``/
+``monkeypatch.setattr``/``mock.patch.object`` on such a module with the name as a string, and
+``mock.patch``/``monkeypatch.setattr`` targets like ``"hermes.api.llm_endpoints.llm_adapter"``. Such an
+attribute can only be the legacy module if something imported it (a submodule becomes an attribute of its
+package, not of other modules, only when some code imports it by a name that spells the segment), and that
+import is a reference or a doubt of its own in the file that makes it. The owner must resolve through this
+file's imports (no other binding, no star import, no unresolvable relative import); any other owner, and
+any owner that is or may be (under a shorter or longer name) a legacy module's parent, stays a doubt.
+
 The occurrences found in the syntax tree are counted against the occurrences in the text; any
 difference (a construct this module does not know) is a doubt too, so unknown syntax can only make
 cleanup keep more.
@@ -30,6 +40,15 @@ from ._modules import resolve_relative
 from ._source import source_lines
 
 _Verdict = Literal["ref", "other", "doubt"]
+
+# Calls whose second argument names an attribute of their first: ``getattr(owner, "llm_adapter")``.
+_ATTRIBUTE_BUILTINS = frozenset({"getattr", "setattr", "hasattr", "delattr"})
+_ATTRIBUTE_MOCKS = frozenset({"unittest.mock.patch.object", "mock.patch.object"})
+# Calls whose first argument is a dotted target ``"package.module.attribute"``.
+_TARGET_MOCKS = frozenset({"unittest.mock.patch", "mock.patch"})
+# pytest's fixture, known by its conventional parameter name; it takes both forms.
+_FIXTURE_SETATTR = "monkeypatch.setattr"
+_CALLEE_ENDINGS = frozenset({*_ATTRIBUTE_BUILTINS, "object", "patch"})
 
 
 @dataclass(frozen=True)
@@ -82,8 +101,9 @@ class _Deferred:
 
     line: int
     segment: str
-    kind: Literal["load", "chain", "self"]
-    dotted: str
+    kind: Literal["load", "chain", "self", "attribute-name", "patch-target"]
+    dotted: str  # the name or chain; the owner for "attribute-name"; the string for "patch-target"
+    callee: str = ""  # the call a string is passed to, for the last two kinds
 
 
 class _Accountant(cst.CSTVisitor):
@@ -110,6 +130,7 @@ class _Accountant(cst.CSTVisitor):
         self.param_bindings: Counter[str] = Counter()
         self.plain_modules: set[str] = set()
         self.star_imports: list[str] = []
+        self.unresolved_names: set[str] = set()  # bound by a relative import that cannot be resolved
         # Nodes whose role is known from their parent.
         self._handled: set[cst.CSTNode] = set()
         self._bindings: set[cst.CSTNode] = set()
@@ -117,6 +138,8 @@ class _Accountant(cst.CSTVisitor):
         self._inert: set[cst.CSTNode] = set()
         self._stored_attributes: set[cst.CSTNode] = set()
         self._discarded: set[cst.CSTNode] = set()
+        self._attribute_names: dict[cst.CSTNode, tuple[str, str]] = {}  # string -> (callee, owner chain)
+        self._patch_targets: dict[cst.CSTNode, str] = {}  # string -> callee
         self._scopes: list[str | None] = []  # per function: the name of ``self``/``cls`` when it is a method
         self._class_depth: list[int] = [0]
 
@@ -178,9 +201,41 @@ class _Accountant(cst.CSTVisitor):
                 if match is not None:
                     self._verdict(node, segment, "ref", match.legacy)
                 elif segment in value.split("."):
-                    self._verdict(node, segment, "doubt", f"string {value!r} may name it")
+                    self._dotted_string(node, segment, value)
             elif self.words[segment].search(value):
                 self._verdict(node, segment, "doubt", f"string {_short(value)!r} may name it")
+
+    def _dotted_string(self, node: cst.SimpleString, segment: str, value: str) -> None:
+        """A doubt, unless it is an attribute name or a patch target whose owner the whole file may clear."""
+        if value == segment and node in self._attribute_names:
+            callee, owner = self._attribute_names[node]
+            self.deferred.append(_Deferred(self._line(node), segment, "attribute-name", owner, callee))
+        elif node in self._patch_targets:
+            callee = self._patch_targets[node]
+            self.deferred.append(_Deferred(self._line(node), segment, "patch-target", value, callee))
+        else:
+            self._verdict(node, segment, "doubt", f"string {value!r} may name it")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        """Note the strings that may be an attribute name or a patch target (visited after this call).
+
+        Whether the callee really is ``getattr``/``monkeypatch.setattr``/``mock.patch…`` and what the owner
+        is depend on bindings anywhere in the file, so they are decided in :meth:`finish`.
+        """
+        callee = dotted_name(node.func)
+        if callee is None or callee.rpartition(".")[2] not in _CALLEE_ENDINGS:
+            return
+        positional: list[cst.BaseExpression] = []
+        for arg in node.args:
+            if arg.keyword is not None or arg.star:
+                break
+            positional.append(arg.value)
+        if positional and isinstance(positional[0], cst.SimpleString):
+            self._patch_targets[positional[0]] = callee
+        elif len(positional) >= 2 and isinstance(positional[1], cst.SimpleString):
+            owner = dotted_name(positional[0])
+            if owner is not None:
+                self._attribute_names[positional[1]] = (callee, owner)
 
     def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
         for segment in self._take(node, node.value):
@@ -259,6 +314,8 @@ class _Accountant(cst.CSTVisitor):
         paths = self.import_paths.setdefault(bound, set())
         if path is not None:
             paths.add(path)
+        else:
+            self.unresolved_names.add(bound)
 
     # -- bindings and other positions where a name is not a use --------------------------------------
 
@@ -400,6 +457,10 @@ class _Accountant(cst.CSTVisitor):
             if not self.other_bindings[owner] and owner not in self.import_paths:
                 return "other", ""
             return "doubt", f"{item.dotted}: '{owner}' is rebound in this file"
+        if item.kind == "attribute-name":
+            return self._decide_attribute_name(item)
+        if item.kind == "patch-target":
+            return self._decide_patch_target(item)
         return self._decide_chain(item.dotted, item.segment)
 
     def _decide_load(self, segment: str) -> tuple[_Verdict, str]:
@@ -426,12 +487,61 @@ class _Accountant(cst.CSTVisitor):
             match = self.table.match(full)
             if match is not None:
                 refs.add(match.legacy)
-            elif full not in self.plain_modules:
+            elif full not in self.plain_modules and not self._cannot_hold(head, full.rpartition(".")[0], segment):
                 return "doubt", unknown
         if refs:
             self.references.update(refs)
             return "ref", sorted(refs)[0]
         return "other", ""
+
+    def _decide_attribute_name(self, item: _Deferred) -> tuple[_Verdict, str]:
+        """``getattr(owner, "llm_adapter")`` and kin: harmless when ``owner`` is an imported non-parent module."""
+        doubt: tuple[_Verdict, str] = ("doubt", f"string {item.segment!r} may name it")
+        builtin = item.callee in _ATTRIBUTE_BUILTINS and self._is_builtin(item.callee)
+        if not (builtin or self._is_fixture(item.callee) or self._is_imported(item.callee, _ATTRIBUTE_MOCKS)):
+            return doubt
+        head, _, rest = item.dotted.partition(".")
+        paths = self.import_paths.get(head)
+        if not paths or self.other_bindings[head] or self.param_bindings[head]:
+            return doubt
+        for path in paths:
+            if not self._cannot_hold(head, f"{path}.{rest}" if rest else path, item.segment):
+                return doubt
+        return "other", ""
+
+    def _decide_patch_target(self, item: _Deferred) -> tuple[_Verdict, str]:
+        """``mock.patch("pkg.mod.llm_adapter")``: harmless when no prefix before the segment may be a parent."""
+        doubt: tuple[_Verdict, str] = ("doubt", f"string {item.dotted!r} may name it")
+        if not (self._is_fixture(item.callee) or self._is_imported(item.callee, _TARGET_MOCKS)):
+            return doubt
+        parts = item.dotted.split(".")
+        for index, part in enumerate(parts):
+            if part == item.segment and (index == 0 or self.table.may_hold(".".join(parts[:index]), item.segment)):
+                return doubt
+        return "other", ""
+
+    def _cannot_hold(self, head: str, module: str, segment: str) -> bool:
+        """Whether ``module.<segment>`` (``module`` reached through the import bound to ``head``) is certainly
+        an attribute of some module other than a legacy module's parent package."""
+        if head in self.unresolved_names or self.star_imports:
+            return False  # the name may be bound to something else as well
+        return not self.table.may_hold(module, segment)
+
+    def _is_builtin(self, name: str) -> bool:
+        bound = self.other_bindings[name] or self.param_bindings[name] or name in self.import_paths
+        return not bound and not self.star_imports
+
+    def _is_fixture(self, callee: str) -> bool:
+        return callee == _FIXTURE_SETATTR and callee.partition(".")[0] not in self.import_paths
+
+    def _is_imported(self, callee: str, accepted: frozenset[str]) -> bool:
+        """Whether ``callee`` is one of ``accepted`` through this file's imports only (``mock.patch`` after
+        ``from unittest import mock``, ``patch.object`` after ``from unittest.mock import patch``)."""
+        head, _, rest = callee.partition(".")
+        paths = self.import_paths.get(head)
+        if not paths or head in self.unresolved_names or self.other_bindings[head] or self.param_bindings[head]:
+            return False
+        return all((f"{path}.{rest}" if rest else path) in accepted for path in paths)
 
     def _first_unexplained_line(self, text: str, segment: str) -> int:
         for number, line in enumerate(source_lines(text), start=1):

@@ -145,6 +145,23 @@ class MigrationMap:
         """
         return tuple(sorted(key for key in self.mapping if key.endswith("." + module)))
 
+    def may_hold(self, package: str, segment: str) -> bool:
+        """Whether ``package.<segment>`` may be a legacy module: ``package`` is the parent of a key ending in
+        ``segment``, under that name or under a shorter or longer one (another ``sys.path`` entry).
+
+        Cleanup uses it to tell the module attribute ``llm_endpoints.llm_adapter`` (a variable of some other
+        module) from the submodule ``core.llm_adapter``; a key without a parent package could be anyone's.
+        """
+        for key in self.mapping:
+            parent, _, last = key.rpartition(".")
+            if last != segment:
+                continue
+            if not parent or package == parent:
+                return True
+            if parent.endswith("." + package) or package.endswith("." + parent):
+                return True
+        return False
+
     def needles(self) -> tuple[bytes, ...]:
         """Byte strings at least one of which every reference to a mapped module must contain.
 

@@ -10,6 +10,8 @@ import json
 import urllib.request
 from typing import Any
 
+from .recording import RecordedFrame, RecordedRequest
+
 __all__ = ["RemoteFaults", "RemoteRhetorServer"]
 
 
@@ -50,11 +52,16 @@ class RemoteRhetorServer:
         return f"RemoteRhetorServer(url={self.url!r})"
 
     @property
-    def requests(self) -> list[dict[str, Any]]:
-        return list(_call(f"{self.url}/_testing/requests")["requests"])
+    def requests(self) -> list[RecordedRequest]:
+        """The same records as ``RhetorTestServer.requests``, fetched from the control API."""
+        return [RecordedRequest(**r) for r in _call(f"{self.url}/_testing/requests")["requests"]]
+
+    @property
+    def ws_frames(self) -> list[RecordedFrame]:
+        return [RecordedFrame(**f) for f in _call(f"{self.url}/_testing/requests")["ws_frames"]]
 
     def attempts(self, path: str) -> int:
-        return sum(1 for r in self.requests if r.get("path") == path)
+        return sum(1 for r in self.requests if r.path == path)
 
     def reset(self) -> None:
         _call(f"{self.url}/_testing/reset", "POST", {})

@@ -1,18 +1,27 @@
-"""Shared fixtures: a clean environment, a private HOME, the Rhetor test server in both generations, a dead port.
+"""Shared fixtures: a clean environment, a private HOME, the Rhetor test server in both generations and as
+shipped, a Rhetor whose answers have no text field, a dead port.
 
 Every shim reads its configuration from the environment at construction, so each test starts from an environment
 without any ``RHETOR_*``, legacy (``LLM_*``, ``TERMA_*``) or prefixed (``TEKTON_LLM_*``) variable. Retries are
 switched off: retrying is the client's behaviour (tested there); here it would only slow the failure tests down.
+Shared clients need no cleanup here: each test has its own event loop, whose shutdown closes them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterator
+import socket
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 from tekton_llm_client.testing import RhetorTestServer, closed_port
 
 _PREFIXES = ("RHETOR_", "LLM_", "TERMA_", "TEKTON_LLM_", "OLLAMA_")
@@ -42,6 +51,62 @@ def rhetor(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
     with RhetorTestServer(profile=request.param, chunk_delay=0.0) as server:
         monkeypatch.setenv("RHETOR_URL", server.url)
         yield server
+
+
+@pytest.fixture
+def shipped(monkeypatch: pytest.MonkeyPatch) -> Iterator[RhetorTestServer]:
+    """Rhetor v1 as shipped, what production runs: its HTTP chat routes fail, so the client generates over WS."""
+    with RhetorTestServer(profile="v1-as-shipped", chunk_delay=0.0) as server:
+        monkeypatch.setenv("RHETOR_URL", server.url)
+        yield server
+
+
+class TextlessRhetor:
+    """A Rhetor stub whose chat answers carry no text field at all, or the text in ``answer`` when set.
+
+    The test server always sends a text field, so this reply needs its own server: a two-route app on a real
+    socket, with the generation pinned (``RHETOR_API``) so that no detection request is needed.
+    """
+
+    def __init__(self, url: str, dialect: str) -> None:
+        self.url = url
+        self.dialect = dialect
+        self.answer: str | None = None
+        self.bodies: list[Any] = []
+
+    async def chat(self, request: Request) -> JSONResponse:
+        self.bodies.append(await request.json())
+        field = "content" if self.dialect == "v1" else "message"
+        body: dict[str, Any] = {"model": "stub-model", "context_id": "stub"}
+        if self.answer is not None:
+            body[field] = self.answer
+        return JSONResponse(body)
+
+
+@pytest.fixture(params=["v1", "classic"])
+async def textless(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TextlessRhetor]:
+    """``RHETOR_URL`` at a ``TextlessRhetor`` on 127.0.0.1 (port 0), served inside the test's event loop."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    stub = TextlessRhetor(f"http://127.0.0.1:{sock.getsockname()[1]}", request.param)
+    routes = [Route(path, stub.chat, methods=["POST"]) for path in ("/chat", "/api/v1/chat")]
+    app = Starlette(routes=routes)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if serving.done():
+            serving.result()
+        await asyncio.sleep(0.005)
+    monkeypatch.setenv("RHETOR_URL", stub.url)
+    monkeypatch.setenv("RHETOR_API", stub.dialect)
+    monkeypatch.setenv("RHETOR_TRANSPORT", "http")
+    try:
+        yield stub
+    finally:
+        server.should_exit = True
+        await serving
+        sock.close()
 
 
 @pytest.fixture

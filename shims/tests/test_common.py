@@ -8,12 +8,23 @@ import importlib
 import subprocess
 import sys
 import textwrap
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 
 import pytest
 from tekton_llm_client import exceptions as exc
+from tekton_llm_client.models import StreamingChunk
 from tekton_llm_shims import _common
-from tekton_llm_shims._common import AwaitableDict, Failure, classify, resolve_rhetor_url, trim_context
+from tekton_llm_shims._common import (
+    AwaitableDict,
+    Failure,
+    classify,
+    error_text,
+    redact_credentials,
+    resolve_rhetor_url,
+    server_message,
+    trim_context,
+)
 
 SHIMS = ("terma", "hermes", "telos", "engram")
 
@@ -151,3 +162,124 @@ def test_package_import_does_not_load_the_shims() -> None:
     )
 
     assert result.stdout.strip() == "[]", result.stderr
+
+
+# -- error texts ------------------------------------------------------------------------------------------------
+
+
+def _broken_stream_error() -> exc.IncompleteStreamError:
+    """What the client raises when a stream fails after text: a wrapper whose cause is the server's error."""
+    try:
+        try:
+            raise exc.ProviderError("Anthropic Claude is not available.", request_id="req-1")
+        except exc.ProviderError as cause:
+            raise exc.IncompleteStreamError(
+                "stream broke after 20 characters: Anthropic Claude is not available.", request_id="req-1"
+            ) from cause
+    except exc.IncompleteStreamError as error:
+        return error
+
+
+def test_server_message_is_the_servers_text_even_behind_the_stream_wrapper() -> None:
+    wrapped = _broken_stream_error()
+
+    assert "stream broke" in str(wrapped)  # what the client says
+    assert server_message(wrapped) == "Anthropic Claude is not available."
+    assert server_message(exc.IncompleteStreamError("classic stream ended without its done event")) == (
+        "classic stream ended without its done event"
+    )
+    assert server_message(exc.ServerError("Internal Server Error", status_code=500, request_id="r")) == (
+        "Internal Server Error"
+    )
+    assert server_message(ValueError("plain")) == "plain"
+
+
+def test_error_texts_never_carry_url_credentials() -> None:
+    error = exc.ConnectionError("connect failed to http://svc:s3cret@rhetor:8003/chat", request_id="r9")
+    wrapped = exc.IncompleteStreamError("stream broke")
+    wrapped.__cause__ = OSError("reset by https://tok3n@gw.example/rhetor/chat")
+
+    assert error_text(error) == "connect failed to http://rhetor:8003/chat (request_id=r9)"
+    assert server_message(error) == "connect failed to http://rhetor:8003/chat"
+    assert server_message(wrapped) == "reset by https://gw.example/rhetor/chat"
+    assert error_text(OSError()) == "OSError"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("http://user:pw@host:1/p", "http://host:1/p"),
+        ("a http://u:p@ss@h/x b ws://t@h2 c", "a http://h/x b ws://h2 c"),
+        ("https://gw.example/p@rt?next=mail@x", "https://gw.example/p@rt?next=mail@x"),
+        ("write to ops@example.com", "write to ops@example.com"),
+        ("HTTPS://A:B@Host", "HTTPS://Host"),
+    ],
+)
+def test_redact_credentials(text: str, expected: str) -> None:
+    assert redact_credentials(text) == expected
+
+
+# -- streams ----------------------------------------------------------------------------------------------------
+
+
+async def _chunks(*items: StreamingChunk, then: BaseException | None = None) -> AsyncIterator[StreamingChunk]:
+    for item in items:
+        yield item
+    if then is not None:
+        raise then
+
+
+async def test_error_item_then_client_failure_raises_the_clients_error() -> None:
+    # The client ends a broken stream with an item carrying ``error``, then raises IncompleteStreamError.
+    error = _broken_stream_error()
+    stream = _chunks(
+        StreamingChunk(chunk="partial "),
+        StreamingChunk(chunk="", done=True, error="Anthropic Claude is not available."),
+        then=error,
+    )
+    seen: list[str] = []
+
+    with pytest.raises(exc.IncompleteStreamError) as raised:
+        async for chunk in _common._text_chunks(stream):
+            seen.append(chunk.chunk)
+
+    assert seen == ["partial "]
+    assert raised.value is error and server_message(raised.value) == "Anthropic Claude is not available."
+
+
+async def test_error_item_is_never_a_normal_end() -> None:
+    stream = _chunks(StreamingChunk(chunk="a"), StreamingChunk(chunk="", done=True, error="provider went away"))
+
+    with pytest.raises(exc.ProviderError, match="provider went away"):
+        _ = [chunk async for chunk in _common._text_chunks(stream)]
+
+
+async def _generator(*items: StreamingChunk, then: BaseException | None = None) -> AsyncGenerator[StreamingChunk, None]:
+    async for item in _chunks(*items, then=then):
+        yield item
+
+
+async def test_relay_stream_reports_stream_failures_and_propagates_callback_errors() -> None:
+    delivered: list[str] = []
+    failures: list[tuple[str, bool]] = []
+
+    async def deliver(chunk: StreamingChunk) -> None:
+        delivered.append(chunk.chunk)
+
+    async def fail(error: BaseException, after_text: bool) -> None:
+        failures.append((str(error), after_text))
+
+    async def refuse(chunk: StreamingChunk) -> None:
+        raise RuntimeError("callback broke")
+
+    ended = await _common.relay_stream(_generator(StreamingChunk(chunk="a"), StreamingChunk(chunk="b")), deliver, fail)
+    broke = await _common.relay_stream(
+        _generator(StreamingChunk(chunk="c"), then=exc.ProviderError("late")), deliver, fail
+    )
+    refused = await _common.relay_stream(_generator(then=OSError("refused")), deliver, fail)
+    with pytest.raises(RuntimeError, match="callback broke"):
+        await _common.relay_stream(_generator(StreamingChunk(chunk="d")), refuse, fail)
+
+    assert (ended, broke, refused) == (True, False, False)
+    assert delivered == ["a", "b", "c"]
+    assert failures == [("late", True), ("refused", False)]

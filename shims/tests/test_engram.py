@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from typing import Any
 
 import pytest
@@ -169,3 +171,28 @@ async def test_get_client_for_post_migration_endpoints(rhetor: RhetorTestServer)
     assert "direct stream" in "".join(c.chunk for c in chunks)
     assert stream._model_info.get("model")
     await adapter.aclose()
+
+
+async def test_collected_adapter_leaves_the_client_it_handed_out_working(rhetor: RhetorTestServer) -> None:
+    adapter = LLMAdapter()
+    client = await adapter._get_client()  # post-migration endpoints keep the client, not the adapter
+    closed: list[bool] = []
+    original = client.aclose
+
+    async def recording_close() -> None:
+        closed.append(True)
+        await original()
+
+    client.aclose = recording_close  # type: ignore[method-assign]
+    stream = await client.generate_text("kept stream", streaming=True)
+    first = await anext(stream)
+    del adapter
+    gc.collect()
+    for _ in range(3):
+        await asyncio.sleep(0)
+    rest = [chunk.chunk async for chunk in stream]
+    later = await client.generate_text("after collection")
+
+    assert closed == []
+    assert 'I received your message: "kept stream"' in first.chunk + "".join(rest)
+    assert 'I received your message: "after collection"' in later.content

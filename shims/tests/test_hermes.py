@@ -241,8 +241,11 @@ async def test_streaming_chat_service_failure_before_any_chunk(rhetor: RhetorTes
     await adapter.streaming_chat("hi", calls.append)
 
     assert len(calls) == 1
-    assert calls[0]["chunk"] == "I'm having trouble connecting to my language model service."
-    assert calls[0]["done"] is True and calls[0]["error"]
+    assert calls[0] == {
+        "chunk": "I'm having trouble connecting to my language model service.",
+        "error": "Service Unavailable",  # the server's own text, without status or request id
+        "done": True,
+    }
     await adapter.aclose()
 
 
@@ -266,7 +269,38 @@ async def test_streaming_chat_failure_after_chunks(rhetor: RhetorTestServer) -> 
     await adapter.streaming_chat("hi", calls.append)
 
     assert [c["done"] for c in calls] == [False, False, True]
-    assert calls[-1]["chunk"] == "" and "Anthropic Claude is not available." in calls[-1]["error"]
+    assert calls[-1] == {"chunk": "", "error": "Anthropic Claude is not available.", "done": True}
+    await adapter.aclose()
+
+
+async def test_answer_without_text_field_is_an_empty_answer(textless: Any) -> None:
+    adapter = LLMAdapter()
+
+    assert await adapter.chat("hi") == {"message": "", "success": True}  # the original read it with a "" default
+    analysis = await adapter.analyze_message("m")
+    assert (analysis["purpose"], analysis["full_analysis"]) == ("Unknown", "")
+
+
+async def test_async_generator_callback_streams_nothing_and_is_reported_once(
+    rhetor: RhetorTestServer, wire: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Hermes' REST /chat/stream route passed such a callback (spec §6 #17): calling it runs none of its body.
+    _common._warned_callbacks.clear()
+    adapter = LLMAdapter()
+    ran: list[dict[str, Any]] = []
+
+    async def send(update: dict[str, Any]) -> Any:
+        ran.append(update)
+        yield f"data: {json.dumps(update)}"
+
+    with caplog.at_level("WARNING", logger="tekton_llm_shims"):
+        await adapter.streaming_chat("first", send)
+        await adapter.streaming_chat("second", send)
+
+    assert ran == []
+    assert [request["stream"] for request in wire.sent()] == [True, True]  # Rhetor was asked both times
+    reports = [r.getMessage() for r in caplog.records if "async generator function" in r.getMessage()]
+    assert len(reports) == 1 and "send" in reports[0]
     await adapter.aclose()
 
 

@@ -171,7 +171,7 @@ async def test_stream_error_event(service: str, rhetor: RhetorTestServer) -> Non
 
     events = sse_events(response.text)
     assert len(events) == 2 and events[0]["chunk"]
-    assert events[1]["done"] is True and "Anthropic Claude is not available." in events[1]["error"]
+    assert (events[1]["done"], events[1]["error"]) == (True, "Anthropic Claude is not available.")
 
 
 # -- WebSocket envelope -----------------------------------------------------------------------------------------
@@ -245,22 +245,34 @@ async def test_everything_answers_when_rhetor_is_down(service_without_rhetor: st
     assert [f["type"] for f in frames] == ["UPDATE", "ERROR", "UPDATE"] and frames[1]["payload"]["error"]
 
 
+async def test_health_never_shows_rhetor_url_credentials(rhetor: RhetorTestServer) -> None:
+    async for url in serve(rhetor.url.replace("http://", "http://svc:s3cret@")):
+        async with httpx.AsyncClient(base_url=url) as http:
+            response = await http.get("/health")
+
+    assert response.json()["rhetor"]["url"] == rhetor.url
+    assert "s3cret" not in response.text
+
+
 # -- the command line -------------------------------------------------------------------------------------------
 
 
 @pytest.mark.rhetor_server(profile="classic")
 def test_command_line_serves_http_and_legacy_ws_port(rhetor_server: RhetorTestServer) -> None:
     rhetor = rhetor_server
+    with_credentials = rhetor.url.replace("http://", "http://svc:s3cret@")
     process = subprocess.Popen(
         [sys.executable, "-m", "tekton_llm_shims.llm_adapter_service", "--host", "127.0.0.1", "--port", "0",
-         "--ws-port", "0", "--rhetor-url", rhetor.url, "--log-level", "warning"],
+         "--ws-port", "0", "--rhetor-url", with_credentials, "--log-level", "warning"],
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
         assert process.stdout is not None
-        info = json.loads(process.stdout.readline())
-        assert info["rhetor_url"] == rhetor.url and info["url"] != info["ws_url"].replace("ws://", "http://")
+        line = process.stdout.readline()
+        info = json.loads(line)
+        assert info["rhetor_url"] == rhetor.url and "s3cret" not in line  # stdout is a log: no credentials
+        assert info["url"] != info["ws_url"].replace("ws://", "http://")
 
         answer = httpx.post(info["url"] + "/message", json={"message": "from the CLI"}).json()
 

@@ -286,6 +286,13 @@ async def test_chat_in_band_error_becomes_error_line(rhetor: RhetorTestServer) -
     await adapter.aclose()
 
 
+async def test_chat_answer_without_text_field_is_empty(textless: Any) -> None:
+    adapter = LLMAdapter()
+
+    assert await adapter.chat([{"role": "user", "content": "hi"}]) == ""  # spec §3.2: the answer text, "" if none
+    assert len(textless.bodies) == 1
+
+
 async def test_chat_outage_gives_fallback_text(rhetor_down: str) -> None:
     adapter = LLMAdapter()
 
@@ -317,7 +324,8 @@ async def test_chat_stream_errors(rhetor: RhetorTestServer, wire: Any) -> None:
     wire.fail(503)
     refused = [p async for p in adapter._stream_chat([{"role": "user", "content": "x"}])]
 
-    assert len(broken) == 2 and broken[1].startswith("Error: ") and "Anthropic Claude is not available." in broken[1]
+    assert len(broken) == 2 and broken[0] and not broken[0].startswith("Error")
+    assert broken[1] == "Error: Anthropic Claude is not available."  # the server's message, not the client's wrapper
     assert refused == ["Error: Failed to get LLM response (Status: 503)"]
     await adapter.aclose()
 

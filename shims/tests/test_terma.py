@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tekton_llm_client.testing import RhetorTestServer
+from tekton_llm_client.testing import RhetorTestServer, closed_port
 from tekton_llm_shims.terma import LLM_PROVIDERS, Config, LLMAdapter
 
 SYSTEM_PROMPT = (
@@ -147,6 +147,36 @@ def test_config_provider_table(tmp_path: Path) -> None:
     assert LLM_PROVIDERS == TABLE
     assert config.get_provider_models("local") == TABLE["local"]["models"]
     assert config.get_provider_models("nope") == []
+
+
+def test_configs_of_one_file_never_share_changes(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"llm": {"model": "gpt-4", "extra": {"n": 1}}}))
+    first, second = Config(str(path)), Config(str(path))
+
+    first.get("llm")["model"] = "changed-through-get"
+    second.config["llm"]["extra"]["n"] = 2
+    third = Config(str(path))
+
+    assert first.get("llm.model") == "changed-through-get"  # an instance's own dict, as before
+    assert second.get("llm.extra.n") == 2
+    assert (third.get("llm.model"), third.get("llm.extra.n")) == ("gpt-4", 1)
+    assert json.loads(path.read_text()) == {"llm": {"model": "gpt-4", "extra": {"n": 1}}}
+
+
+def test_every_config_sees_writes_at_once_and_other_processes_edits_after_the_recheck(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "config.json"
+    Config(str(path)).set("llm.model", "written-here")
+    assert Config(str(path)).get("llm.model") == "written-here"  # a write through any Config: seen at once
+
+    monkeypatch.setattr("tekton_llm_shims._terma_config.RECHECK_SECONDS", 0.0)
+    path.write_text(json.dumps({"llm": {"model": "edited-elsewhere-and-longer"}}))  # as another process would
+    assert Config(str(path)).get("llm.model") == "edited-elsewhere-and-longer"
+    path.unlink()
+    assert Config(str(path)).get("llm.model") == "claude-3-sonnet-20240229"  # recreated with the defaults
+    assert json.loads(path.read_text())["llm"]["model"] == "claude-3-sonnet-20240229"
 
 
 def test_set_provider_and_model_persists_both_keys(clean_env: Path) -> None:
@@ -424,10 +454,10 @@ async def test_one_client_per_adapter_reused_and_closable(rhetor: RhetorTestServ
     await adapter.aclose()
 
 
-async def test_collected_adapter_releases_its_connections(rhetor: RhetorTestServer) -> None:
-    adapter = LLMAdapter()  # Terma's pattern: one adapter per request, never closed
-    await adapter.analyze_command("s", "ls")
-    client = adapter._client
+async def test_per_request_adapters_share_one_client_that_collection_never_closes(rhetor: RhetorTestServer) -> None:
+    first = LLMAdapter()  # Terma's pattern: a new adapter per request, never closed
+    await first.analyze_command("s", "ls")
+    client = first._client
     assert client is not None
     closed: list[bool] = []
     original = client.aclose
@@ -437,9 +467,77 @@ async def test_collected_adapter_releases_its_connections(rhetor: RhetorTestServ
         await original()
 
     client.aclose = recording_close  # type: ignore[method-assign]
-    del adapter
+    del first
     gc.collect()
     for _ in range(3):
         await asyncio.sleep(0)
+    second = LLMAdapter()
+    answer = str(await second.analyze_command("s", "pwd"))
 
-    assert closed == [True]
+    assert closed == []
+    assert second._client is client
+    assert 'I received your message: "Please explain this command concisely: pwd"' in answer
+    assert rhetor.attempts("/health") == 1  # the generation was detected once, not per adapter
+
+
+# -- answers without text ---------------------------------------------------------------------------------------
+
+
+async def test_answer_without_text_field_is_no_response_text(textless: Any) -> None:
+    adapter = LLMAdapter()
+
+    command = await adapter.analyze_command("s", "ls")
+    output = await adapter.analyze_output("s", "ls", "")
+    help_text = await adapter.get_terminal_help("s", "task")
+
+    assert command == output == help_text == "No response from LLM adapter"
+    assert len(textless.bodies) == 3  # Rhetor was asked each time
+    assert adapter._session_contexts["s"][-1] == {"role": "assistant", "content": "No response from LLM adapter"}
+
+
+async def test_empty_text_is_returned_empty_and_not_stored(textless: Any) -> None:
+    textless.answer = ""
+    adapter = LLMAdapter()
+
+    assert await adapter.analyze_command("s", "ls") == ""
+    assert adapter._session_contexts["s"] == [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": "Please explain this command concisely: ls"},
+    ]
+
+
+# -- credentials ------------------------------------------------------------------------------------------------
+
+
+async def test_credentials_of_configured_urls_stay_out_of_answers_and_logs(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    dead = closed_port()
+    monkeypatch.setenv("TERMA_LLM_ADAPTER_URL", f"http://terma:s3cret-pw@127.0.0.1:{dead}")
+    chunks: list[str] = []
+
+    with caplog.at_level("DEBUG"):
+        adapter = LLMAdapter()
+        command = await adapter.analyze_command("s", "ls")
+        help_text = str(await adapter.get_terminal_help("s", "task"))
+        await adapter.stream_command_analysis("s", "ls", chunks.append)
+
+    assert adapter.llm_url == f"http://terma:s3cret-pw@127.0.0.1:{dead}"  # the traffic did go there
+    assert command == UNAVAILABLE.format(f"http://127.0.0.1:{dead}")
+    assert help_text.startswith("Error getting terminal help: ") and chunks[0].startswith("Error analyzing command: ")
+    texts = [command, help_text, *chunks, *(record.getMessage() for record in caplog.records)]
+    assert [text for text in texts if "s3cret" in text] == []
+    assert any(str(dead) in record.getMessage() for record in caplog.records)  # the failure was logged
+
+
+def test_retired_url_warning_never_shows_credentials(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("TERMA_LLM_ADAPTER_URL", "http://old:s3cret-pw@legacy-host:8300")
+
+    with caplog.at_level("WARNING", logger="tekton_llm_shims"):
+        LLMAdapter()
+
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("TERMA_LLM_ADAPTER_URL=http://legacy-host:8300" in message for message in messages), messages
+    assert not any("s3cret" in message for message in messages)

@@ -67,6 +67,45 @@ async def test_models_route_lists_models_without_awaiting(rhetor_env: Any, clien
     assert {"id": "claude-3-haiku-20240307", "name": "Claude 3 Haiku"} in body["models"]["anthropic"]
 
 
+async def test_generate_uses_the_adapters_client(rhetor_env: Any, client: httpx.AsyncClient) -> None:
+    request = {
+        "prompt": "Which memories mention Lisbon?",
+        "system_prompt": "Answer from memory.",
+        "model": "simulated-fast",
+    }
+
+    response = await client.post("/v1/llm/generate", json=request)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert 'I received your message: "Which memories mention Lisbon?"' in body["content"]
+    assert "Answer from memory." in body["content"]
+    assert body["model"] == "simulated-fast"
+    assert body["provider"]  # Rhetor's, or Engram's default when the answer names none
+
+
+async def test_generate_stream_sends_the_clients_chunks(rhetor_env: Any, client: httpx.AsyncClient) -> None:
+    request = {"prompt": "Stream my notes", "model": "simulated-fast"}
+
+    response = await client.post("/v1/llm/generate/stream", json=request)
+
+    assert response.status_code == 200, response.text
+    events = [json.loads(line[len("data: ") :]) for line in response.text.splitlines() if line.startswith("data: ")]
+    *chunks, last = events
+    assert len(chunks) > 1
+    assert "".join(c["chunk"] for c in chunks).startswith('I received your message: "Stream my notes".')
+    assert (last["done"], last["model"]) == (True, "simulated-fast")
+
+
+async def test_live_models_are_awaited_and_come_from_rhetor(rhetor_env: Any, client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/llm/models/live")
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert {"id": "simulated-fast", "name": "Fast Simulation"} in body["models"]["simulated"]
+    assert body["default_model"] == "claude-3-haiku-20240307"
+
+
 async def test_analyze_route_hands_request_fields_to_the_adapter(rhetor_env: Any, client: httpx.AsyncClient) -> None:
     canned = {"analysis": "entities: car, level 3", "success": True}
     with mock.patch(

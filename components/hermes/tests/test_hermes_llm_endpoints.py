@@ -39,6 +39,19 @@ async def test_chat_sends_hermes_system_prompt_and_history(client: httpx.AsyncCl
     assert 'I received your message: "And Ergon?". I see a conversation with 4 messages.' in body["message"]
 
 
+async def test_rest_chat_stream_asks_the_llm_but_never_streams(client: httpx.AsyncClient, rhetor_env: Any) -> None:
+    # The route hands the adapter an async generator function as callback (a defect of the real Hermes): the
+    # answer is streamed from Rhetor, but no chunk reaches the response, which carries only its end marker.
+    response = await client.post("/api/llm/chat/stream", json={"message": "stream over REST"})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.text == "data: [DONE]\n\n"
+    streamed = [r.body for r in rhetor_env.requests if r.path == "/api/v1/chat/stream"]
+    assert len(streamed) == 1
+    assert streamed[0]["messages"][-1] == {"role": "user", "content": "stream over REST"}
+
+
 async def test_message_analysis_is_parsed_into_fields(client: httpx.AsyncClient) -> None:
     content = (
         "Purpose: restart the scheduler\n"

@@ -43,6 +43,14 @@ async def test_llm_assist_explains_command_output(rhetor_env: Any, terma_ws_base
     assert f'I received your message: "{expected}"' in frames[1]["content"]
 
 
+async def test_llm_assist_output_analysis_without_captured_output(rhetor_env: Any, terma_ws_base: str) -> None:
+    frames = await assist(terma_ws_base, "tab-6", {"command": " make build ", "is_output_analysis": True})
+
+    expected = "Please explain the output of this command: make build\n\nOutput:\n"
+    assert frames[0] == LOADING
+    assert f'I received your message: "{expected}"' in frames[1]["content"]
+
+
 async def test_llm_assist_uses_model_from_terma_configuration(
     rhetor_env: Any, terma_ws_base: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -3,7 +3,8 @@
 * how a failure of the shared client maps onto the legacy "service failure" / "transport failure" / "exception"
   branches (legacy-adapters.md §0.3);
 * which Rhetor URL a shim sends its traffic to, given the legacy and the standard environment variables;
-* the one lazily created ``TektonLLMClient`` per adapter instance, and the two request shapes the shims use;
+* which client an adapter delegates to (a shared one, see ``clients``), and the two request shapes the shims use;
+* how a stream's chunks reach a legacy callback, and how its failure is reported;
 * the once-per-process ``DeprecationWarning``, the awaitable dict and the callback helper.
 """
 
@@ -18,9 +19,8 @@ import logging
 import os
 import sys
 import warnings
-import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable, Collection, Generator, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Collection, Generator, Mapping, Sequence
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from tekton_llm_client.client import TektonLLMClient
@@ -29,11 +29,15 @@ from tekton_llm_client.exceptions import (
     FallbackError,
     HTTPStatusError,
     IncompleteStreamError,
+    MissingTextError,
     ProtocolError,
     ProviderError,
     UnsupportedOperation,
 )
 from tekton_llm_client.models import CompletionResponse, StreamingChunk
+
+from . import clients
+from ._redact import redact_credentials
 
 __all__ = [
     "DEFAULT_RHETOR_URL",
@@ -45,6 +49,8 @@ __all__ = [
     "env",
     "error_text",
     "invoke_callback",
+    "redact_credentials",
+    "relay_stream",
     "resolve_rhetor_url",
     "server_message",
     "trim_context",
@@ -99,14 +105,26 @@ def classify(error: BaseException) -> Failure:
 
 
 def error_text(error: BaseException) -> str:
-    """The ``{e}`` of the legacy fallback strings: the text of the error (client errors never carry secrets)."""
-    return str(error) or type(error).__name__
+    """The ``{e}`` of the legacy fallback strings: the text of the error, URL credentials removed.
+
+    Use it for log lines too: the client keeps credentials out of its own messages, but errors raised around it
+    (and messages of older clients) may still name a URL with ``user:password@``.
+    """
+    return redact_credentials(str(error) or type(error).__name__)
 
 
 def server_message(error: BaseException) -> str:
-    """The server's own error text when the client kept it, without the status/request-id decoration."""
+    """The server's own error text, without the client's decoration (status, request id, stream wrapper).
+
+    A stream that fails after delivering text raises ``IncompleteStreamError`` from the original error; legacy
+    callers report the original ("A mid-stream error yields ``Error: {message}``"), so the cause is unwrapped.
+    """
+    if isinstance(error, IncompleteStreamError) and error.__cause__ is not None:
+        return server_message(error.__cause__)
     message = getattr(error, "message", None)
-    return message if isinstance(message, str) and message else error_text(error)
+    if isinstance(message, str) and message:
+        return redact_credentials(message)
+    return error_text(error)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -141,7 +159,7 @@ def _log_retired_once(source: str, url: str) -> None:
         "ignoring %s=%s for LLM traffic: it points at the retired LLM Adapter service; "
         "requests go to Rhetor (set RHETOR_URL to choose which)",
         source,
-        url,
+        redact_credentials(url),
     )
 
 
@@ -213,11 +231,28 @@ def _reset_deprecation_warnings() -> None:
 # Small helpers
 
 
+_warned_callbacks: set[str] = set()
+
+
 async def invoke_callback(callback: Callable[[Any], Any], argument: Any) -> None:
-    """Call a legacy callback that may be async or plain; await its result when it is awaitable."""
+    """Call a legacy callback that may be async or plain; await its result when it is awaitable.
+
+    An async generator function is neither: calling it runs none of its code, so whatever it would send is lost.
+    Hermes' REST ``/chat/stream`` route did exactly that (spec §6 #17); the shim cannot repair the call site, so it
+    says so once per callback instead of failing the way the original did.
+    """
     result = callback(argument)
     if inspect.isawaitable(result):
         await result
+    elif inspect.isasyncgen(result):
+        name = getattr(callback, "__qualname__", repr(callback))
+        if name not in _warned_callbacks:
+            _warned_callbacks.add(name)
+            logger.warning(
+                "callback %s is an async generator function: calling it runs none of its code, so nothing it "
+                "would send gets anywhere; make it an async function",
+                name,
+            )
 
 
 def trim_context(context: list[dict[str, str]], keep: int = 10) -> list[dict[str, str]]:
@@ -255,26 +290,7 @@ class AwaitableDict(dict[str, Any]):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# The one client per adapter instance
-
-
-_closing: set[asyncio.Task[None]] = set()
-
-
-async def _close_quietly(client: TektonLLMClient) -> None:
-    with contextlib.suppress(Exception):
-        await client.aclose()
-
-
-def _release_when_collected(client: TektonLLMClient) -> None:
-    """Close a collected adapter's client on the running loop (without a loop there is nothing to await)."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    task = loop.create_task(_close_quietly(client))
-    _closing.add(task)
-    task.add_done_callback(_closing.discard)
+# The client an adapter delegates to
 
 
 def _options(**values: Any) -> dict[str, Any]:
@@ -282,17 +298,24 @@ def _options(**values: Any) -> dict[str, Any]:
 
 
 class ClientHolder:
-    """Owns the adapter's single ``TektonLLMClient``: created on first use, reused, closable.
+    """Gives the adapter its one ``TektonLLMClient`` (lazily, without I/O at construction) and the request shapes.
 
-    The client is built with ``use_fallback=False`` so that the shim sees every failure and answers with the
-    legacy fallback value itself. Construction of the holder performs no I/O.
+    Adapters borrow the process-wide client of their component and Rhetor URL in the running event loop
+    (``clients.shared_client``): legacy code builds adapters per request, and a client per adapter would pay
+    generation detection and a new connection pool every time. A borrowed client is never closed by the adapter,
+    not by ``aclose()`` and not when the adapter is collected, because other adapters (and code that got it from
+    ``_get_client()``) may be using it. A holder with ``_owns_client = True`` (the LLM Adapter service) instead
+    has a private client that ``aclose()`` closes.
     """
 
     _component_id: str = "default"
+    _owns_client: bool = False
 
     def _init_client(self, rhetor_url: str) -> None:
         self._rhetor_url = rhetor_url
         self._client: TektonLLMClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._client_generation = -1
 
     @property
     def llm_url(self) -> str:
@@ -301,17 +324,28 @@ class ClientHolder:
 
     async def _get_client(self) -> TektonLLMClient:
         """The adapter's client (Engram's post-migration endpoints call this and use ``generate_text``)."""
-        if self._client is None:
-            self._client = TektonLLMClient(self._component_id, rhetor_url=self._rhetor_url, use_fallback=False)
-            # Terma builds an adapter per request and never closes it: release the pooled connections when the
-            # adapter is garbage-collected instead of leaving open sockets to the collector.
-            weakref.finalize(self, _release_when_collected, self._client)
-        return self._client
+        client = self._client
+        if self._owns_client:
+            if client is None:
+                client = self._client = TektonLLMClient(
+                    self._component_id, rhetor_url=self._rhetor_url, use_fallback=False
+                )
+            return client
+        loop = asyncio.get_running_loop()
+        if client is not None and self._client_loop is loop and self._client_generation == clients.generation():
+            return client
+        client = await clients.shared_client(self._component_id, self._rhetor_url)
+        self._client, self._client_loop, self._client_generation = client, loop, clients.generation()
+        return client
 
     async def aclose(self) -> None:
-        """Release the client's connections; the adapter stays usable and reconnects lazily."""
-        client, self._client = self._client, None
-        if client is not None:
+        """Let go of the client; a private one is closed, a shared one stays open for the other adapters.
+
+        The adapter stays usable and gets its client again on the next request. Shared clients close with their
+        event loop, or with ``tekton_llm_shims.clients.close_shared_clients()``.
+        """
+        client, self._client, self._client_loop = self._client, None, None
+        if client is not None and self._owns_client:
             await client.aclose()
 
     async def __aenter__(self) -> Any:
@@ -332,10 +366,13 @@ class ClientHolder:
         max_tokens: int | None = None,
         task_type: str | None = None,
         timeout: float | None = None,
+        missing_text: str = "",
     ) -> CompletionResponse:
         """One non-streaming request; an error reported in the answer is raised as ``ProviderError``.
 
-        An empty answer is an answer (the legacy adapters returned ``""``), not the client's soft failure.
+        An answer without text is an answer, not a failure: an empty text gives ``""`` (as the legacy adapters
+        returned), an answer with no text field at all gives ``missing_text`` (Terma: "No response from LLM
+        adapter"; the others read the field with a ``""`` default).
         """
         client = await self._get_client()
         try:
@@ -354,6 +391,8 @@ class ClientHolder:
             )
         except EmptyAnswerError:
             return CompletionResponse(content="", model=model or "", provider=provider or "")
+        except MissingTextError:
+            return CompletionResponse(content=missing_text, model=model or "", provider=provider or "")
         if response.error:
             raise ProviderError(response.error)
         return response
@@ -371,9 +410,9 @@ class ClientHolder:
         task_type: str | None = None,
         timeout: float | None = None,
     ) -> AsyncGenerator[StreamingChunk, None]:
-        """Chunks of one streaming request that carry text; an error chunk is raised as ``ProviderError``."""
+        """Chunks of one streaming request that carry text; a failure of the stream is raised (see ``_text_chunks``)."""
         client = await self._get_client()
-        stream = await client.generate_chat_response(
+        stream = client.generate_chat_response(
             messages,
             system_prompt=system_prompt,
             context_id=context_id,
@@ -392,11 +431,12 @@ class ClientHolder:
                 yield chunk
 
 
-async def _text_chunks(stream: Any) -> AsyncGenerator[StreamingChunk, None]:
+async def _text_chunks(stream: AsyncIterator[StreamingChunk]) -> AsyncGenerator[StreamingChunk, None]:
+    """The chunks of ``stream`` that carry text; the stream is closed however the iteration ends."""
     try:
         async for chunk in stream:
             if chunk.error:
-                raise ProviderError(chunk.error)
+                await _stream_failed(stream, chunk.error)
             if chunk.chunk:
                 yield chunk
     except EmptyAnswerError:
@@ -405,6 +445,46 @@ async def _text_chunks(stream: Any) -> AsyncGenerator[StreamingChunk, None]:
         close = getattr(stream, "aclose", None)
         if close is not None:
             await close()
+
+
+async def _stream_failed(stream: AsyncIterator[StreamingChunk], message: str) -> NoReturn:
+    """A chunk carrying ``error`` ends the stream as a failure, never as a normal end.
+
+    After such a chunk the client raises the failure itself (``IncompleteStreamError`` from the original error):
+    raise that, it keeps the cause and its classification. A stream that just ends fails with the chunk's text.
+    """
+    try:
+        await anext(stream)
+    except StopAsyncIteration:
+        pass
+    except EmptyAnswerError as error:  # would read as "no text": this stream failed
+        raise ProviderError(message) from error
+    raise ProviderError(message)
+
+
+async def relay_stream(
+    chunks: AsyncGenerator[StreamingChunk, None],
+    deliver: Callable[[StreamingChunk], Awaitable[None]],
+    fail: Callable[[BaseException, bool], Awaitable[None]],
+) -> bool:
+    """Hand each text chunk to ``deliver``; a failure of the stream goes to ``fail(error, delivered_any)``.
+
+    Returns whether the stream ended normally. Only the stream's own failures are reported through ``fail``:
+    an exception raised by ``deliver`` or ``fail`` (the legacy caller's callback) propagates, as it did in the
+    originals. The stream is closed in every case.
+    """
+    delivered = False
+    async with contextlib.aclosing(chunks):
+        while True:
+            try:
+                chunk = await anext(chunks)
+            except StopAsyncIteration:
+                return True
+            except Exception as error:
+                await fail(error, delivered)
+                return False
+            delivered = True
+            await deliver(chunk)
 
 
 class LegacyAdapter(ClientHolder):

@@ -7,6 +7,7 @@ and a stream yields one such string and stops. ``ws_url``/``ws_port`` are kept a
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import aclosing
@@ -21,6 +22,7 @@ from ._providers import models_by_provider, models_fallback, rhetor_listing
 __all__ = ["ChatAdapter", "derive_ws_url"]
 
 
+@functools.lru_cache(maxsize=64)  # Engram builds an adapter per request, always from the same URL
 def derive_ws_url(adapter_url: str, ws_port: str) -> str:
     """``http(s)://host[:port][/path]`` → ``ws(s)://host:<ws_port>`` (port and path of the original dropped)."""
     if adapter_url.startswith("https://"):
@@ -140,4 +142,4 @@ class ChatAdapter(LegacyAdapter):
         return f"Error: {error_text(error)}"
 
     def _log_failure(self, error: BaseException) -> None:
-        logging.getLogger(self._logger_name).warning("LLM request failed: %s", error)
+        logging.getLogger(self._logger_name).warning("LLM request failed: %s", error_text(error))

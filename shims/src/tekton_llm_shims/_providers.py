@@ -15,7 +15,7 @@ from typing import Any
 from tekton_llm_client.client import TektonLLMClient
 from tekton_llm_client.models import AvailableProviders
 
-from ._common import ClientHolder
+from ._common import ClientHolder, error_text
 
 __all__ = [
     "TERMA_LLM_PROVIDERS",
@@ -98,7 +98,7 @@ async def rhetor_listing(
     try:
         listing, dialect = await asyncio.wait_for(_listing_and_dialect(client), timeout)
     except Exception as error:
-        logger.info("no provider listing from Rhetor: %s", error)
+        logger.info("no provider listing from Rhetor: %s", error_text(error))
         return None
     if (classic_only and dialect != "classic") or not listing.providers:
         return None
@@ -173,7 +173,7 @@ class ProviderMethods(ClientHolder):
         try:
             listing = await rhetor_listing(await self._get_client(), timeout=5.0)
         except Exception as error:
-            logger.info("no provider listing: %s", error)
+            logger.info("no provider listing: %s", error_text(error))
             listing = None
         if listing is None:
             return hermes_providers_fallback(self.default_provider, self.default_model)

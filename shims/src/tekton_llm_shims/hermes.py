@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-from contextlib import aclosing
 from typing import Any
 
-from ._common import Failure, LegacyAdapter, classify, error_text, invoke_callback, server_message
+from tekton_llm_client.models import StreamingChunk
+
+from ._common import Failure, LegacyAdapter, classify, error_text, invoke_callback, relay_stream, server_message
 from ._hermes_analysis import (
     HERMES_SYSTEM_PROMPT,
     PROMPT_MESSAGE_ANALYSIS,
@@ -55,7 +56,7 @@ class LLMAdapter(ProviderMethods, LegacyAdapter):
             )
             return parse_message_analysis(response.content)
         except Exception as error:
-            logger.warning("message analysis failed: %s", error)
+            logger.warning("message analysis failed: %s", error_text(error))
             if classify(error) is Failure.SERVICE:
                 data_summary, summary = "Could not analyze message", FAILED_TEXT
             else:
@@ -79,7 +80,7 @@ class LLMAdapter(ProviderMethods, LegacyAdapter):
             )
             return parse_service_analysis(response.content)
         except Exception as error:
-            logger.warning("service analysis failed: %s", error)
+            logger.warning("service analysis failed: %s", error_text(error))
             service_failure = classify(error) is Failure.SERVICE
             return {
                 "capabilities": [],
@@ -94,7 +95,7 @@ class LLMAdapter(ProviderMethods, LegacyAdapter):
         try:
             response = await self._complete(self._chat_messages(message, chat_history), **self._chat_settings())
         except Exception as error:
-            logger.warning("chat failed: %s", error)
+            logger.warning("chat failed: %s", error_text(error))
             text = TROUBLE_TEXT if classify(error) is Failure.SERVICE else _error_turn(error)
             return {"message": text, "success": False}
         return {"message": response.content, "success": True}
@@ -103,23 +104,19 @@ class LLMAdapter(ProviderMethods, LegacyAdapter):
         self, message: str, callback: Any, chat_history: list[dict[str, str]] | None = None
     ) -> None:
         """Chunk dicts to ``callback`` (awaited), then exactly one dict carrying ``done: True``."""
-        delivered = False
-        request = self._chat_settings(streaming=True)
-        async with aclosing(self._stream(self._chat_messages(message, chat_history), **request)) as chunks:
-            while True:
-                try:
-                    chunk = await anext(chunks)
-                except StopAsyncIteration:
-                    break
-                except Exception as error:
-                    logger.warning("streaming chat failed: %s", error)
-                    await invoke_callback(callback, self._stream_failure(error, delivered))
-                    return
-                delivered = True
-                await invoke_callback(
-                    callback, {"chunk": chunk.chunk, "done": False, "model": chunk.model, "provider": chunk.provider}
-                )
-        await invoke_callback(callback, {"done": True})
+
+        async def deliver(chunk: StreamingChunk) -> None:
+            await invoke_callback(
+                callback, {"chunk": chunk.chunk, "done": False, "model": chunk.model, "provider": chunk.provider}
+            )
+
+        async def fail(error: BaseException, delivered: bool) -> None:
+            logger.warning("streaming chat failed: %s", error_text(error))
+            await invoke_callback(callback, self._stream_failure(error, delivered))
+
+        messages = self._chat_messages(message, chat_history)
+        if await relay_stream(self._stream(messages, **self._chat_settings(streaming=True)), deliver, fail):
+            await invoke_callback(callback, {"done": True})
 
     # -- internals ----------------------------------------------------------------------------------------------
 

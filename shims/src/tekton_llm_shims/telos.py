@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, cast
 
-from ._common import Failure, classify, error_text
+from ._common import Failure, classify, error_text, redact_credentials
 from ._legacy_chat import ChatAdapter
 from ._providers import ProviderMethods
 from ._telos_analysis import (
@@ -117,7 +117,7 @@ class LLMAdapter(ProviderMethods, ChatAdapter):
             )
             return parse_v1_analysis(response.content)
         except Exception as error:
-            v1_logger.warning("requirement analysis failed: %s", error)
+            v1_logger.warning("requirement analysis failed: %s", error_text(error))
             if classify(error) is Failure.SERVICE:
                 return {"score": 0.5, "analysis": FAILED_TEXT,
                         "suggestions": ["Ensure the requirement is clear and testable."]}
@@ -137,7 +137,7 @@ class LLMAdapter(ProviderMethods, ChatAdapter):
             )
             return parse_v1_refinement(response.content)
         except Exception as error:
-            v1_logger.warning("requirement refinement failed: %s", error)
+            v1_logger.warning("requirement refinement failed: %s", error_text(error))
             service_failure = classify(error) is Failure.SERVICE
             notes = FAILED_TEXT if service_failure else f"Error refining requirement: {error_text(error)}"
             return {"refined_text": text, "changes": [], "notes": notes}
@@ -154,7 +154,7 @@ class LLMAdapter(ProviderMethods, ChatAdapter):
             # Kept quirk: chat() answers failures with text, so an outage still reports success.
             return {"success": True, "analysis": parse_requirement_analysis(answer), "raw_response": answer}
         except Exception as error:
-            return {"success": False, "error": str(error), "raw_response": ""}
+            return {"success": False, "error": redact_credentials(str(error)), "raw_response": ""}
 
     async def _refine_v2(self, requirement: dict[str, Any], feedback: str, model: str | None) -> dict[str, Any]:
         try:
@@ -170,7 +170,7 @@ class LLMAdapter(ProviderMethods, ChatAdapter):
                 "raw_response": answer,
             }
         except Exception as error:
-            return {"success": False, "error": str(error), "raw_response": ""}
+            return {"success": False, "error": redact_credentials(str(error)), "raw_response": ""}
 
     def _parse_requirement_analysis(self, response: str) -> dict[str, Any]:
         """The v2 analysis parser (kept as the original private method)."""
@@ -204,7 +204,7 @@ class LLMAdapter(ProviderMethods, ChatAdapter):
                     "provider": answer["provider"],
                 })
             except Exception as error:
-                logger.warning("requirement validation failed: %s", error)
+                logger.warning("requirement validation failed: %s", error_text(error))
                 results.append({
                     "requirement_id": _field(requirement, "id"),
                     "requirement_title": _field(requirement, "title"),
@@ -227,7 +227,7 @@ class LLMAdapter(ProviderMethods, ChatAdapter):
                 "provider": answer["provider"],
             }
         except Exception as error:
-            logger.warning("conflict detection failed: %s", error)
+            logger.warning("conflict detection failed: %s", error_text(error))
             return {"success": False, "error": error_text(error), "conflicts": []}
 
     async def generate_acceptance_criteria(
@@ -246,7 +246,7 @@ class LLMAdapter(ProviderMethods, ChatAdapter):
                 "provider": answer["provider"],
             }
         except Exception as error:
-            logger.warning("acceptance criteria generation failed: %s", error)
+            logger.warning("acceptance criteria generation failed: %s", error_text(error))
             return {"success": False, "error": error_text(error), "acceptance_criteria": []}
 
     async def _template_request(

@@ -9,16 +9,25 @@ Contract: legacy-adapters.md §1. Migration guide: MIGRATION.md#terma.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Awaitable, Callable
-from contextlib import aclosing
 from typing import Any
 
-from ._common import ClientHolder, error_text, invoke_callback, resolve_rhetor_url, trim_context, warn_deprecated
+from tekton_llm_client.models import StreamingChunk
+
+from ._common import (
+    ClientHolder,
+    error_text,
+    invoke_callback,
+    redact_credentials,
+    relay_stream,
+    resolve_rhetor_url,
+    trim_context,
+    warn_deprecated,
+)
 from ._providers import classic_providers, rhetor_listing
 from ._terma_config import DEFAULT_SYSTEM_PROMPT, LLM_PROVIDERS, Config
 
-__all__ = ["LLM_PROVIDERS", "Config", "LLMAdapter", "logger"]
+__all__ = ["LLM_PROVIDERS", "NO_RESPONSE_TEXT", "Config", "LLMAdapter", "logger"]
 
 logger = logging.getLogger("terma")
 
@@ -32,6 +41,8 @@ COMMAND_PROMPT = "Please explain this command concisely: {command}"
 OUTPUT_PROMPT = "Please explain the output of this command: {command}\n\nOutput:\n{output}"
 HELP_PROMPT = "Help me with this terminal task: {task}"
 TRUNCATION_MARKER = "...[output truncated]..."
+NO_RESPONSE_TEXT = "No response from LLM adapter"
+"""The result when Rhetor's answer has no text field at all (an empty text is returned as ``""``)."""
 UNAVAILABLE_TEXT = (
     "I'm currently unable to connect to the LLM adapter service. Please check the connection to the service at "
     "{adapter_url} and make sure it's running properly."
@@ -51,17 +62,17 @@ class LLMAdapter(ClientHolder):
     def __init__(self, config_path: str | None = None, *, adapter_url: str | None = None) -> None:
         warn_deprecated("terma", _REPLACEMENT)
         self.config = Config(config_path)
-        configured_url = self.config.get("llm.adapter_url")
+        configured_url, source = self.config._lookup("llm.adapter_url")
         self.adapter_url: str = adapter_url or configured_url or DEFAULT_ADAPTER_URL
         self.adapter_ws_url: str = self.config.get("llm.adapter_ws_url", DEFAULT_ADAPTER_WS_URL)
         self.provider: str = self.config.get("llm.provider", DEFAULT_PROVIDER)
         self.model: str = self.config.get("llm.model", DEFAULT_MODEL)
         self.system_prompt: str = self.config.get("llm.system_prompt", DEFAULT_SYSTEM_PROMPT)
         self._session_contexts: dict[str, list[dict[str, str]]] = {}
-        source = "TERMA_LLM_ADAPTER_URL" if "TERMA_LLM_ADAPTER_URL" in os.environ else "llm.adapter_url"
         # Terma's URLs name the LLM Adapter service, not Rhetor: even the argument only counts when it does not
         # point at that retired service (ports 8300/8301, or the phase-1 default on 8080).
         configured = configured_url if isinstance(configured_url, str) else None
+        source = "llm.adapter_url" if source == "file" else source
         legacy = [("adapter_url argument", adapter_url), (source, configured)]
         self._init_client(resolve_rhetor_url(None, legacy, retired=(DEFAULT_ADAPTER_URL, PHASE1_ADAPTER_URL)))
 
@@ -100,7 +111,7 @@ class LLMAdapter(ClientHolder):
         try:
             listing = await rhetor_listing(await self._get_client(), timeout=2.0)
         except Exception as error:
-            logger.warning("provider listing unavailable: %s", error)
+            logger.warning("provider listing unavailable: %s", error_text(error))
             listing = None
         if listing is None:
             return self.config.get_all_llm_providers()
@@ -138,27 +149,25 @@ class LLMAdapter(ClientHolder):
         prompt = COMMAND_PROMPT.format(command=command)
         self.add_message(session_id, prompt)
         parts: list[str] = []
-        async with aclosing(self._stream(**self._request(prompt))) as chunks:
-            while True:
-                try:
-                    chunk = await anext(chunks)
-                except StopAsyncIteration:
-                    break
-                except Exception as error:
-                    logger.warning("streaming analysis failed: %s", error)
-                    await invoke_callback(callback, f"Error analyzing command: {error_text(error)}")
-                    return None
-                parts.append(chunk.chunk)
-                await invoke_callback(callback, chunk.chunk)  # the caller's exceptions propagate
-        text = "".join(parts)
-        if text:
-            self.add_message(session_id, text, role="assistant")
-        return None
+
+        async def deliver(chunk: StreamingChunk) -> None:
+            parts.append(chunk.chunk)
+            await invoke_callback(callback, chunk.chunk)  # the caller's exceptions propagate
+
+        async def fail(error: BaseException, delivered: bool) -> None:
+            logger.warning("streaming analysis failed: %s", error_text(error))
+            await invoke_callback(callback, f"Error analyzing command: {error_text(error)}")
+
+        if await relay_stream(self._stream(**self._request(prompt)), deliver, fail):
+            text = "".join(parts)
+            if text:
+                self.add_message(session_id, text, role="assistant")
 
     # -- internals ----------------------------------------------------------------------------------------------
 
     def _unavailable(self, error: BaseException) -> str:
-        return UNAVAILABLE_TEXT.format(adapter_url=self.adapter_url)
+        # The user sees this text: a configured URL's credentials stay out of it.
+        return UNAVAILABLE_TEXT.format(adapter_url=redact_credentials(self.adapter_url))
 
     def _request(self, prompt: str) -> dict[str, Any]:
         """The one logical request of §1.5: the newest prompt only, no history."""
@@ -175,9 +184,9 @@ class LLMAdapter(ClientHolder):
     async def _ask(self, session_id: str, prompt: str, on_failure: Callable[[BaseException], str]) -> str:
         self.add_message(session_id, prompt)
         try:
-            result = (await self._complete(**self._request(prompt))).content
+            result = (await self._complete(**self._request(prompt), missing_text=NO_RESPONSE_TEXT)).content
         except Exception as error:
-            logger.warning("LLM request failed: %s", error)
+            logger.warning("LLM request failed: %s", error_text(error))
             result = on_failure(error)
         if result:
             self.add_message(session_id, result, role="assistant")  # kept quirk: fallback text is stored too

@@ -6,10 +6,13 @@ applies to every later request, as in the real Hermes.
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import AsyncIterator
 from typing import Any, Dict, List, Optional
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from hermes.core.llm_adapter import LLMAdapter
@@ -47,6 +50,29 @@ async def chat(request: ChatRequest) -> Dict[str, Any]:
         llm_adapter.set_provider_and_model(request.provider, request.model)
     result = await llm_adapter.chat(request.message, request.chat_history)
     return {**result, **_current()}
+
+
+@router.post("/chat/stream")
+async def chat_stream(request: ChatRequest) -> StreamingResponse:
+    """Server-sent chat, with the real Hermes's defect kept: it never streams (legacy-adapters.md §2.8, §6 #17).
+
+    ``send`` is an async generator function, so each callback call only builds a generator that nobody iterates:
+    no chunk ever reaches ``events()``. The stream ends with its end marker alone. ``WS /ws/chat`` streams.
+    """
+    if request.provider and request.model:
+        llm_adapter.set_provider_and_model(request.provider, request.model)
+
+    async def send(update: Dict[str, Any]) -> AsyncIterator[str]:
+        if update.get("error"):
+            yield f"data: {json.dumps({'error': update['error'], 'done': True})}\n\n"
+        elif update.get("chunk"):
+            yield f"data: {json.dumps({'chunk': update['chunk'], 'done': False})}\n\n"
+
+    async def events() -> AsyncIterator[str]:
+        await llm_adapter.streaming_chat(request.message, send, request.chat_history)
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
 
 
 @router.post("/analyze/message")

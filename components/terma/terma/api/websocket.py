@@ -1,7 +1,8 @@
 """The terminal WebSocket: one handler per browser tab, dispatching messages by their ``type``.
 
 ``llm_assist`` asks the LLM to explain a command (or its output) for the user's session; the loading message is
-sent first so the UI can show a spinner while the model answers.
+sent first so the UI can show a spinner while the model answers. Output analysis without captured output (no
+``"\nOutput:\n"`` in the text) still goes to ``analyze_output``, with ``""`` as the output, as in the real Terma.
 """
 
 from __future__ import annotations
@@ -56,8 +57,12 @@ class TerminalWebSocketHandler:
         await self._send_llm_response(LOADING_TEXT, loading=True)
         llm_adapter = LLMAdapter()
         if is_output_analysis:
-            command, _, output = text.partition(OUTPUT_MARKER)
-            result = await llm_adapter.analyze_output(self.session_id, command.strip(), output)
+            command, marker, output = text.partition(OUTPUT_MARKER)
+            if marker:
+                result = await llm_adapter.analyze_output(self.session_id, command.strip(), output)
+            else:
+                # The UI sent a command without captured output: explain what its output would be.
+                result = await llm_adapter.analyze_output(self.session_id, text.strip(), "")
         else:
             result = await llm_adapter.analyze_command(self.session_id, text)
         await self._send_llm_response(result or "", loading=False)

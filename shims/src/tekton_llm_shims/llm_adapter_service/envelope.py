@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .forwarder import VERSION, Forwarder, LegacyRequest, now_iso
+from .forwarder import DEFAULT_CONTEXT, VERSION, Forwarder, LegacyRequest, now_iso
 
 __all__ = ["serve_envelope"]
 
@@ -59,7 +59,7 @@ class _Session:
                 await self.send("ERROR", "SYSTEM", target, {"error": f"Error processing request: {error}"})
 
     async def generate(self, payload: dict[str, Any], target: str) -> None:
-        context = str(payload.get("context") or "ergon")
+        context = str(payload.get("context") or DEFAULT_CONTEXT)
         raw_options = payload.get("options")
         options = raw_options if isinstance(raw_options, dict) else None
         request = LegacyRequest(message=payload["message"], context_id=context, options=options)

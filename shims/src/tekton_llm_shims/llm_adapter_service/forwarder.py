@@ -1,8 +1,9 @@
-"""What the service does with a legacy request: one request of the shared client to Rhetor.
+"""What the service does with a legacy request: one request of its client to Rhetor.
 
 The retired LLM Adapter service answered from its own Claude client. Here every answer comes from Rhetor through
-one ``TektonLLMClient`` (created lazily, reused, closed at shutdown); this module turns the legacy request fields
-into client calls and the client's answers and failures into the legacy result shapes (rhetor-protocol.md §8).
+the forwarder's own ``TektonLLMClient`` (created lazily, reused, closed at the app's shutdown: the shims'
+``ClientHolder`` with a private client); this module turns the legacy request fields into client calls and the
+client's answers and failures into the legacy result shapes (rhetor-protocol.md §8).
 """
 
 from __future__ import annotations
@@ -13,14 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tekton_llm_client.client import TektonLLMClient
-from tekton_llm_client.exceptions import EmptyAnswerError, ProviderError
 from tekton_llm_client.models import AvailableProviders
 
-from .._common import resolve_rhetor_url, server_message
+from .._common import ClientHolder, redact_credentials, resolve_rhetor_url, server_message
 from .._providers import classic_providers, rhetor_listing
 
-__all__ = ["VERSION", "Forwarder", "LegacyRequest", "now_iso"]
+__all__ = ["DEFAULT_CONTEXT", "VERSION", "Forwarder", "LegacyRequest", "now_iso"]
 
 VERSION = "0.1.0"
 DEFAULT_CONTEXT = "ergon"
@@ -63,30 +62,27 @@ class LegacyRequest:
     options: Mapping[str, Any] | None = None
 
 
-class Forwarder:
+class Forwarder(ClientHolder):
     """Serves the legacy protocol's operations from Rhetor; the provider/model choice lives in this process."""
 
+    _component_id = "llm_adapter"
+    _owns_client = True  # the app's lifespan closes it; no adapter shares it
+
     def __init__(self, rhetor_url: str | None = None) -> None:
-        self.rhetor_url = resolve_rhetor_url(rhetor_url)
+        self._init_client(resolve_rhetor_url(rhetor_url))
         self.current_provider: str | None = None
         self.current_model: str | None = None
-        self._client: TektonLLMClient | None = None
 
-    def _get_client(self) -> TektonLLMClient:
-        if self._client is None:
-            self._client = TektonLLMClient("llm_adapter", rhetor_url=self.rhetor_url, use_fallback=False)
-        return self._client
-
-    async def aclose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
+    @property
+    def rhetor_url(self) -> str:
+        """Where the answers come from."""
+        return self.llm_url
 
     # -- listings -----------------------------------------------------------------------------------------------
 
     async def listing(self) -> AvailableProviders | None:
         """Rhetor's provider/model listing (either generation), or ``None`` within 2 s."""
-        return await rhetor_listing(self._get_client(), timeout=2.0, classic_only=False)
+        return await rhetor_listing(await self._get_client(), timeout=2.0, classic_only=False)
 
     async def providers(self) -> dict[str, Any]:
         """The legacy ``GET /providers`` body."""
@@ -104,12 +100,13 @@ class Forwarder:
     async def health(self) -> dict[str, Any]:
         """The legacy ``GET /health`` body plus a ``rhetor`` entry saying where answers come from."""
         listing = await self.listing()
+        url = redact_credentials(self.rhetor_url)  # the body is public: a URL's credentials stay out of it
         try:
-            status = await self._get_client().health()
-            rhetor = {"url": self.rhetor_url, "status": status.status, "dialect": status.dialect}
+            status = await (await self._get_client()).health()
+            rhetor = {"url": url, "status": status.status, "dialect": status.dialect}
             healthy = status.healthy
         except Exception as error:
-            rhetor = {"url": self.rhetor_url, "status": "unreachable", "error": server_message(error)}
+            rhetor = {"url": url, "status": "unreachable", "error": server_message(error)}
             healthy = False
         return {
             "status": "healthy" if healthy else "degraded",
@@ -124,61 +121,49 @@ class Forwarder:
 
     # -- generation ---------------------------------------------------------------------------------------------
 
-    def _call(self, request: LegacyRequest) -> dict[str, Any]:
+    def _settings(self, request: LegacyRequest) -> dict[str, Any]:
+        """The client request for a legacy one: its message as the only turn, its options, this process's choice."""
         options = dict(request.options or {})
-        call_options = {
+        return {
+            "context_id": request.context_id,
             "model": options.get("model") or self.current_model,
             "provider": self.current_provider,
             "temperature": options.get("temperature", DEFAULT_TEMPERATURE),
             "max_tokens": options.get("max_tokens", DEFAULT_MAX_TOKENS),
         }
-        return {
-            "messages": [{"role": "user", "content": request.message}],
-            "context_id": request.context_id,
-            "options": {key: value for key, value in call_options.items() if value is not None},
-        }
 
     async def message(self, request: LegacyRequest) -> dict[str, Any]:
         """The legacy ``/message`` result: the answer, or ``{"error", "context", "timestamp"}``. Never raises."""
         try:
-            response = await self._get_client().generate_chat_response(**self._call(request))
-            if response.error:
-                raise ProviderError(response.error)
-            text, model = response.content, response.model
-        except EmptyAnswerError:
-            text, model = "", ""
+            response = await self._complete(_turn(request), **self._settings(request))
         except Exception as error:
             return {"error": server_message(error), "context": request.context_id, "timestamp": now_iso()}
         context = request.context_id
-        return {"message": text, "context": context, "model": model, "finished": True, "timestamp": now_iso()}
+        return {
+            "message": response.content,
+            "context": context,
+            "model": response.model,
+            "finished": True,
+            "timestamp": now_iso(),
+        }
 
     async def chunks(self, request: LegacyRequest) -> AsyncGenerator[dict[str, Any], None]:
         """Stream events: ``{"chunk", "model", ...}`` per text piece, then ``done``, or one error event."""
-        stream = self._get_client().generate_chat_response(**self._call(request), streaming=True)
         base = {"context": request.context_id}
         model = ""
         try:
-            async with aclosing(_iterate(stream)) as items:
+            async with aclosing(self._stream(_turn(request), **self._settings(request))) as items:
                 async for item in items:
                     model = item.model or model
-                    if item.error:
-                        raise ProviderError(item.error)
-                    if item.chunk:
-                        yield {"chunk": item.chunk, **base, "model": model, "timestamp": now_iso(), "done": False}
-        except EmptyAnswerError:
-            pass
+                    yield {"chunk": item.chunk, **base, "model": model, "timestamp": now_iso(), "done": False}
         except Exception as error:
             yield {"error": server_message(error), **base, "timestamp": now_iso(), "done": True}
             return
         yield {"chunk": "", **base, "model": model, "timestamp": now_iso(), "done": True}
 
 
-async def _iterate(stream: Any) -> AsyncGenerator[Any, None]:
-    try:
-        async for item in stream:
-            yield item
-    finally:
-        await stream.aclose()
+def _turn(request: LegacyRequest) -> list[dict[str, str]]:
+    return [{"role": "user", "content": request.message}]
 
 
 def _claude_available(listing: AvailableProviders | None) -> bool:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import uvicorn
 
+from .._common import redact_credentials, resolve_rhetor_url
 from .app import create_app
 
 __all__ = ["listen", "main", "serve"]
@@ -68,9 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sockets.append(listen(args.host, args.ws_port))
     app_url = _base("http", sockets[0])
     ws_url = _base("ws", sockets[-1])
-    from .forwarder import Forwarder
-
-    print(json.dumps({"url": app_url, "ws_url": ws_url, "rhetor_url": Forwarder(args.rhetor_url).rhetor_url}))
+    rhetor_url = redact_credentials(resolve_rhetor_url(args.rhetor_url))  # stdout is a log: no credentials
+    print(json.dumps({"url": app_url, "ws_url": ws_url, "rhetor_url": rhetor_url}))
     sys.stdout.flush()
     try:
         asyncio.run(serve(sockets, args.rhetor_url, log_level=args.log_level))

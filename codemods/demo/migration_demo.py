@@ -52,11 +52,11 @@ def step(number: int, title: str, why: str) -> None:
     console.print(f"[dim]{why}[/dim]")
 
 
-def migrate(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run the tekton-migrate CLI of this environment and show what it printed."""
+def migrate(scratch: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the tekton-migrate CLI of this environment in the scratch folder (short relative paths in its output)."""
     command = [sys.executable, "-m", "tekton_codemods", *args]
     console.print(f"[cyan]$ tekton-migrate {' '.join(args)}[/cyan]")
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, cwd=scratch, capture_output=True, text=True, check=False)
     if result.stdout.strip():
         console.print(result.stdout.rstrip(), markup=False)
     if result.stderr.strip():
@@ -132,29 +132,28 @@ def main() -> int:
 
         step(3, "Inventory", "Which files use a legacy adapter, in which import forms, and which legacy "
              "classes, methods and attributes they touch - what the shims must cover.")
-        migrate("inventory", str(work))
+        migrate(scratch, "inventory", "components")
 
         step(4, "Rewrite: the diff first", "Only import lines and dotted-path strings change; comments, quotes and "
              "line endings stay as they were.")
-        migrate("rewrite", str(work), "--diff")
+        migrate(scratch, "rewrite", "components", "--diff")
 
         step(5, "Rewrite: write it", "Every output is re-parsed before an atomic write; a second run changes nothing.")
         report_path = scratch / "rewrite-report.json"
-        migrate("rewrite", str(work), "--report", str(report_path))
+        migrate(scratch, "rewrite", "components", "--report", report_path.name)
         report = json.loads(report_path.read_text())
         for entry in report["files"]:
-            name = Path(entry["path"]).parts[0] if not Path(entry["path"]).is_absolute() else \
-                Path(entry["path"]).relative_to(work).parts[0]
+            name = next((part for part in Path(entry["path"]).parts if part in outcomes), "")
             if name in outcomes and entry["status"] == "changed":
                 outcomes[name].files_changed += 1
                 outcomes[name].call_sites += len(entry.get("changes", []))
-        check = migrate("rewrite", str(work), "--check")
+        check = migrate(scratch, "rewrite", "components", "--check")
         console.print("  second run: " + ("nothing left to change" if check.returncode == 0 else "[red]changes![/red]"))
 
         step(6, "Clean up (phase 3)", "Per component, as MIGRATION.md runs it: a legacy adapter module is deleted "
              "only when nothing can reach it any more; otherwise it is kept and the reason is shown.")
         for name in names:
-            cleanup = migrate("cleanup", str(work / name), "--write")
+            cleanup = migrate(scratch, "cleanup", f"components/{name}", "--write")
             for line in cleanup.stdout.splitlines():
                 if line.startswith("deleted") and f"{name}/core/llm_adapter.py" in line.replace("\\", "/"):
                     outcomes[name].deleted.append(f"{name}/core/llm_adapter.py")

@@ -13,7 +13,8 @@ TOP = [
     "ConnectionError", "TimeoutError", "AuthenticationError", "FormatError", "get_env_bool", "get_env_int",
     "get_env_float", "get_env_list", "get_env_dict", "set_env", "has_env", "save_settings", "get_default_settings",
     "ChatRole", "JSONParsingError", "TemplateError", "TektonLLMError", "ChatCompletion", "ChatCompletionChunk",
-    "Choice", "ChunkChoice", "Usage",
+    "Choice", "ChunkChoice", "Usage", "ConflictError", "RequestTimeoutError", "StreamBrokenError", "MissingTextError",
+    "EmptyAnswerError", "IncompleteStreamError", "ProviderError", "ServerError", "NotFoundError",
 ]
 MODELS = ["ChatMessage", "ChatCompletionOptions", "StreamingChunk", "Message", "CompletionOptions", "MessageRole",
           "ChatRole", "ChatCompletion", "Choice", "ChatCompletionChunk", "ChunkChoice", "Usage", "CompletionResponse",

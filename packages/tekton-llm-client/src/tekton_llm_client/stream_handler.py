@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import aclosing
 from datetime import datetime
 from typing import Any, TypeAlias
 
@@ -115,6 +116,23 @@ class StreamHandler:
         self.error = error
         logger.warning("stream ended with an error: %s", error)
 
+    async def _items(self, stream: StreamSource) -> AsyncGenerator[tuple[Any, str, bool, str | None], None]:
+        """``(item, text, done, error)`` per item, ending after a ``done`` or ``error`` item (recorded on ``self``);
+        the stream is always closed. The one loop every method below shares."""
+        iterator = await _open(stream)
+        try:
+            async for item in iterator:
+                text, done, error = _parts(item)
+                yield item, text, done, error
+                if error:
+                    self._record_error(error)
+                    break
+                if done:
+                    self.done = True
+                    break
+        finally:
+            await _close(iterator)
+
     async def _notify(self, item: Any, text: str) -> None:
         if self.callback is None:
             return
@@ -124,22 +142,12 @@ class StreamHandler:
     async def process_stream(self, stream: StreamSource, transform: Callable[[str], str] | None = None) -> str:
         """Consume ``stream`` and return its text; stops after a ``done`` item or an item with an ``error``."""
         self._reset()
-        iterator = await _open(stream)
-        try:
-            async for item in iterator:
-                text, done, error = _parts(item)
+        async with aclosing(self._items(stream)) as items:
+            async for item, text, _done, _error in items:
                 if transform is not None:
                     text = transform(text)
                 self._pieces.append(text)
                 await self._notify(item, text)
-                if error:
-                    self._record_error(error)
-                    break
-                if done:
-                    self.done = True
-                    break
-        finally:
-            await _close(iterator)
         return self.buffer
 
     async def process_stream_with_context(
@@ -155,10 +163,8 @@ class StreamHandler:
         self._reset()
         context = dict(context or {})
         stamp = context.get("timestamp")
-        iterator = await _open(stream)
-        try:
-            async for item in iterator:
-                text, done, error = _parts(item)
+        async with aclosing(self._items(stream)) as items:
+            async for item, text, done, error in items:
                 if transform is not None:
                     text = transform(text)
                 self._pieces.append(text)
@@ -169,17 +175,8 @@ class StreamHandler:
                 response["timestamp"] = timestamp
                 await self._notify(item, text)
                 if done:
-                    self.done = True
-                    response["done"] = True
                     response["complete_text"] = self.buffer
-                if error:
-                    self._record_error(error)
-                    response["error"] = error
                 yield response
-                if done or error:
-                    break
-        finally:
-            await _close(iterator)
 
     async def collect_stream_segments(
         self, stream: StreamSource, delimiter: str, include_delimiter: bool = False
@@ -189,10 +186,8 @@ class StreamHandler:
             raise ConfigurationError("delimiter must not be empty")
         self._reset()
         pending = ""
-        iterator = await _open(stream)
-        try:
-            async for item in iterator:
-                text, done, error = _parts(item)
+        async with aclosing(self._items(stream)) as items:
+            async for _item, text, _done, _error in items:
                 pending += text
                 while (index := pending.find(delimiter)) >= 0:
                     cut = index + len(delimiter)
@@ -201,14 +196,6 @@ class StreamHandler:
                     self.buffer = pending
                     yield segment
                 self.buffer = pending
-                if error:
-                    self._record_error(error)
-                    break
-                if done:
-                    self.done = True
-                    break
-        finally:
-            await _close(iterator)
         if pending:
             self.buffer = ""
             yield pending
@@ -220,24 +207,14 @@ class StreamHandler:
         limit = max_buffer_size or self.buffer_size
         self._reset()
         pending = ""
-        iterator = await _open(stream)
-        try:
-            async for item in iterator:
-                text, done, error = _parts(item)
+        async with aclosing(self._items(stream)) as items:
+            async for _item, text, _done, _error in items:
                 pending += text
                 if pending and (condition(pending) or len(pending) >= limit):
                     self.buffer = ""
                     yield pending
                     pending = ""
                 self.buffer = pending
-                if error:
-                    self._record_error(error)
-                    break
-                if done:
-                    self.done = True
-                    break
-        finally:
-            await _close(iterator)
         if pending:
             self.buffer = ""
             yield pending

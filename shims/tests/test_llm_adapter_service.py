@@ -284,7 +284,8 @@ def test_command_line_serves_http_and_legacy_ws_port(rhetor_server: RhetorTestSe
         registered = asyncio.run(over_ws())
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        returncode = process.wait(timeout=30)
 
     assert 'I received your message: "from the CLI"' in answer["message"]
     assert registered["payload"]["status"] == "registered"
+    assert returncode == 0  # SIGTERM is a request to stop, not a crash

@@ -12,6 +12,7 @@ import json
 import socket
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 import uvicorn
 
@@ -24,7 +25,9 @@ __all__ = ["listen", "main", "serve"]
 def listen(host: str, port: int) -> socket.socket:
     """A bound, listening socket (port 0 picks a free one, known before serving starts)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted sockets only when the protocol says TCP;
+    # without it every response waits for Nagle + delayed ACK (~40 ms).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
@@ -41,12 +44,23 @@ def _base(scheme: str, sock: socket.socket) -> str:
     return f"{scheme}://{shown}:{port}"
 
 
+class _Server(uvicorn.Server):
+    """A SIGTERM/SIGINT is a request to stop: after the graceful shutdown the process exits 0 (plain uvicorn
+    re-raises the signal, so the service would report -15 to its supervisor)."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        captured = getattr(self, "_captured_signals", None)
+        if isinstance(captured, list):
+            captured.clear()
+
+
 async def serve(
     sockets: Sequence[socket.socket], rhetor_url: str | None = None, *, log_level: str = "info"
 ) -> None:
     """Serve the app on every socket until interrupted."""
     config = uvicorn.Config(create_app(rhetor_url), log_level=log_level)
-    await uvicorn.Server(config).serve(sockets=list(sockets))
+    await _Server(config).serve(sockets=list(sockets))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -86,7 +86,7 @@ class TextlessRhetor:
 @pytest.fixture(params=["v1", "classic"])
 async def textless(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TextlessRhetor]:
     """``RHETOR_URL`` at a ``TextlessRhetor`` on 127.0.0.1 (port 0), served inside the test's event loop."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY from asyncio
     sock.bind(("127.0.0.1", 0))
     sock.listen()
     stub = TextlessRhetor(f"http://127.0.0.1:{sock.getsockname()[1]}", request.param)

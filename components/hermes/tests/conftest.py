@@ -35,7 +35,7 @@ async def hermes_ws_base() -> AsyncIterator[str]:
     """Serve the Hermes app with uvicorn on 127.0.0.1 (port 0) inside the test's event loop."""
     from hermes.api.app import app
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY from asyncio
     sock.bind(("127.0.0.1", 0))
     sock.listen()
     port = sock.getsockname()[1]

@@ -1,6 +1,7 @@
 """Every check of the workspace, as nox sessions.
 
-Default sessions (what CI runs): lint, typecheck, tests-client, tests-codemods, tests-shims, components, js.
+Default sessions (what CI runs): lint, typecheck, tests-client, tests-codemods, tests-shims, lowest, build,
+components, js.
 On demand: ``nox -s demo`` (the migration demo, the README's first command) and ``nox -s bench``.
 
 ``TEKTON_ROOT=/path/to/Tekton`` points the component sessions at a real Tekton checkout (folders Terma, Hermes,
@@ -30,7 +31,9 @@ DEV = ("pytest>=8.3", "pytest-asyncio>=0.25")
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["lint", "typecheck", "tests-client", "tests-codemods", "tests-shims", "components", "js"]
+nox.options.sessions = [
+    "lint", "typecheck", "tests-client", "tests-codemods", "tests-shims", "lowest", "build", "components", "js"
+]
 
 
 def _works(exe: str) -> bool:
@@ -77,11 +80,23 @@ def _pytest(session: nox.Session, *paths: str) -> None:
     session.run("pytest", *paths, *session.posargs)
 
 
+CI_SCRIPTS = ROOT / ".ci"
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
 @nox.session(python=DEFAULT_PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff over the whole workspace."""
-    session.install("ruff>=0.8")
+    """ruff over the workspace; the GitHub Actions workflow against GitHub's schema (check-jsonschema, vendored) and
+    zizmor's audits; the CI scripts' tests (the matrix generation among them)."""
+    session.install("ruff>=0.8", "check-jsonschema>=0.33", "zizmor>=1.10", "nox>=2025.2.9", "packaging>=24",
+                    "trove-classifiers>=2024.10", *DEV)
     session.run("ruff", "check", ".")
+    workflows = sorted(str(path) for path in WORKFLOWS.glob("*.yml"))
+    if not workflows:
+        session.error(f"no workflow in {WORKFLOWS}")
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    session.run("zizmor", "--offline", "--min-severity", "low", *workflows)
+    session.run("pytest", "-q", "-p", "no:cacheprovider", str(CI_SCRIPTS / "tests"), *session.posargs)
 
 
 @nox.session(python=DEFAULT_PYTHON)
@@ -116,6 +131,40 @@ def tests_shims(session: nox.Session) -> None:
     _install_client(session, "testing", "yaml")
     session.install("-e", str(SHIMS) + "[service]")
     _pytest(session, str(SHIMS / "tests"))
+
+
+# Direct dependencies at their floors; the DEV floors too, since the documented test setup installs them.
+LOWEST = (f"{CLIENT}[testing,yaml,tokens]", f"{SHIMS}[service]", str(CODEMODS))
+
+
+@nox.session(python=PYTHONS[0], reuse_venv=False)
+def lowest(session: nox.Session) -> None:
+    """The three distributions at the lowest versions their pyprojects allow (uv --resolution lowest-direct), on
+    the oldest Python: each floor is checked to be reachable, then the client, codemods and shims suites run with
+    UserWarnings as errors (a floor that warns at import is not a floor)."""
+    if session.venv_backend != "uv":
+        session.error("the lowest session needs nox's uv backend (--resolution lowest-direct): pip install 'nox[uv]'")
+    editable = [arg for spec in LOWEST for arg in ("-e", spec)]
+    session.install("--resolution", "lowest-direct", *editable, *DEV)
+    session.run(
+        "python", str(CI_SCRIPTS / "check_floors.py"),
+        "tekton-llm-client[testing,yaml,tokens]", "tekton-llm-shims[service]", "tekton-codemods",
+    )
+    for suite in (CLIENT / "tests", CODEMODS / "tests", SHIMS / "tests"):
+        session.run("pytest", "-q", "-p", "no:cacheprovider", "-W", "error::UserWarning", str(suite), *session.posargs)
+
+
+@nox.session(python=DEFAULT_PYTHON)
+def build(session: nox.Session) -> None:
+    """sdist + wheel of the three distributions (the wheel built from the sdist), twine check --strict, and the
+    contents and metadata each must have (.ci/check_dists.py: py.typed, LICENSE, no tests or benchmarks)."""
+    session.install("build[uv]>=1.2", "twine>=6.1", "trove-classifiers>=2024.10", "packaging>=24")
+    with tempfile.TemporaryDirectory(prefix="tekton-dist-") as out:
+        for project in (CLIENT, SHIMS, CODEMODS):
+            session.run("python", "-m", "build", "--installer", "uv", "--outdir", out, str(project), silent=True)
+        dists = sorted(str(path) for path in Path(out).iterdir())
+        session.run("twine", "check", "--strict", *dists)
+        session.run("python", str(CI_SCRIPTS / "check_dists.py"), *dists)
 
 
 def _component_source(name: str) -> Path | None:
@@ -178,9 +227,20 @@ def js(session: nox.Session) -> None:
         session.error("npm is required for the js session (Node.js >= 20)")
     _install_client(session, "testing")
     python = Path(session.virtualenv.location) / "bin" / "python"
+    # The browser test drives this binary; test/browser.test.js reads the same variable with the same default.
+    chromium = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+    missing = None if Path(chromium).exists() else (
+        f"the headless-Chromium test is SKIPPED: {chromium} does not exist "
+        "(apt-get install chromium, or set CHROMIUM_PATH to a Chromium or Chrome binary)"
+        + ("; under CI=true it fails instead" if os.environ.get("CI") else "")
+    )
+    if missing:
+        session.warn(f"js: {missing}")
     session.chdir(str(JS))
     session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
-    session.run("npm", "test", external=True, env={"TEKTON_PYTHON": str(python)})
+    session.run("npm", "test", external=True, env={"TEKTON_PYTHON": str(python), "CHROMIUM_PATH": chromium})
+    if missing:
+        session.warn(f"js: node suites ran; {missing}")
 
 
 @nox.session(python=DEFAULT_PYTHON)

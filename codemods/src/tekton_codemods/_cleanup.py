@@ -1,26 +1,36 @@
-"""Phase 3: find legacy adapter modules nothing references any more, and delete them on request.
+"""Phase 3: find legacy adapter modules nothing can reach any more, and delete them on request.
 
 A legacy module file is one whose dotted name (from its package chain or the source root) is a mapping
-key. It is dead only when no other scanned file can reach it: no import, dotted string or attribute chain
-names it, and every other spelling of its last segment (``llm_adapter``) is explained as something else
-(see ``_evidence``). An unexplained spelling is a doubt, and a doubt keeps the module, with its reason.
-Files that could not be analysed count as references to every legacy module whose name their bytes
-contain. Nothing but those module files is ever removed.
+key. It is kept only on evidence that something can reach it at run time (resolved by :mod:`._names`):
+
+* an import that resolves to it or into it — absolute, relative, through a package's ``__init__``, or a
+  name bound to its parent package (``from terma import core`` then ``core.llm_adapter``), a star import
+  of the parent, ``getattr``/``monkeypatch.setattr``/``mock.patch.object`` on the parent;
+* a string whose whole dotted path is the module or lies under it (``mock.patch``, ``import_module``,
+  ``__import__``);
+* a file that cannot be parsed (or read) and spells something that could resolve to it — a *doubt*,
+  printed with file and line.
+
+Plain words (``"llm_adapter"`` as a tag), look-alike or foreign dotted paths (``metis.llm_adapter``), logger
+names, a module's own spellings and other packages' own ``llm_adapter`` modules are not evidence. Nothing
+but the legacy module files is ever removed.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ._evidence import Evidence, gather_evidence
-from ._inventory import FileInventory, InventoryFailure, forget_self, inventory_module, parse_candidate
 from ._mapping import MigrationMap
-from ._modules import module_name
+from ._modules import module_name, package_name, resolve_relative
+from ._names import FileRefs, Ref, under
 from ._scan import Candidate
+from ._sketch import sketch
+from ._source import SourceDecodeError, decode_source, source_lines
 
 CleanupStatus = Literal["dead", "deleted", "in-use", "failed"]
 
@@ -35,33 +45,57 @@ class LegacyModule:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class Unparsed:
+    """A file that could not be analysed; ``text`` is ``None`` when it could not even be read."""
+
+    path: str
+    error: str
+    text: str | None
+    package: str | None = None
+
+
 @dataclass
 class Analysis:
-    """Everything cleanup knows about the candidates: definite uses, doubts, and unanalysable files."""
+    """What cleanup knows about the scanned files: resolved references, and files it could not parse."""
 
-    inventories: list[FileInventory] = field(default_factory=list)
-    evidence: list[Evidence] = field(default_factory=list)
-    failures: list[InventoryFailure] = field(default_factory=list)
+    files: list[FileRefs] = field(default_factory=list)
+    failures: list[Unparsed] = field(default_factory=list)
 
 
 def analyse(candidates: Sequence[Candidate], table: MigrationMap, source_root: Path | None) -> Analysis:
-    """Parse each candidate once; take its inventory and account for every spelling of a legacy name."""
+    """Resolve each candidate's references; the stdlib pre-pass spares libcst the files that cannot reach one."""
     result = Analysis()
     for candidate in candidates:
-        parsed = parse_candidate(candidate, source_root)
-        if isinstance(parsed, InventoryFailure):
-            result.failures.append(parsed)
-            continue
-        try:
-            inventory = inventory_module(parsed.path, parsed.wrapper, table, parsed.package)
-            evidence = gather_evidence(parsed.path, parsed.text, parsed.wrapper, table, parsed.package, parsed.own)
-        except RecursionError as exc:
-            result.failures.append(InventoryFailure(parsed.path, f"cannot analyse: {exc}", parsed.data))
-            continue
-        forget_self(inventory, parsed.own)
-        result.inventories.append(inventory)
-        result.evidence.append(evidence)
+        outcome = _analyse_one(candidate, table, source_root)
+        if isinstance(outcome, Unparsed):
+            result.failures.append(outcome)
+        elif outcome is not None:
+            result.files.append(outcome)
     return result
+
+
+def _analyse_one(candidate: Candidate, table: MigrationMap, source_root: Path | None) -> FileRefs | Unparsed | None:
+    path, file = candidate.path, Path(candidate.path)
+    package, own = package_name(file, source_root), module_name(file, source_root)
+    try:
+        text = decode_source(candidate.data).text
+    except SourceDecodeError as exc:
+        return Unparsed(path, str(exc), candidate.data.decode("latin-1"), package)
+    if not sketch(text, table, package, own).reach:
+        return None
+    import libcst as cst
+
+    from ._names import resolve_file, wrap
+    from ._rewrite import syntax_error_text
+
+    try:
+        module = cst.parse_module(text)
+        return resolve_file(path, wrap(module, own, package), table, package, own, file.name == "__init__.py")
+    except cst.ParserSyntaxError as exc:
+        return Unparsed(path, syntax_error_text(text, exc), text, package)
+    except (RecursionError, ValueError) as exc:
+        return Unparsed(path, f"cannot analyse: {type(exc).__name__}: {exc}", text, package)
 
 
 def find_legacy_modules(files: Sequence[str], table: MigrationMap, source_root: Path | None) -> list[LegacyModule]:
@@ -78,28 +112,95 @@ def find_legacy_modules(files: Sequence[str], table: MigrationMap, source_root: 
     return found
 
 
-def plan_cleanup(
-    legacy: list[LegacyModule], analysis: Analysis, unreadable: Sequence[InventoryFailure] = ()
-) -> list[LegacyModule]:
+def plan_cleanup(legacy: list[LegacyModule], analysis: Analysis) -> list[LegacyModule]:
     """Fill in ``status``, ``referenced_by`` and ``doubts`` for each legacy module."""
     for entry in legacy:
         own = os.path.realpath(entry.path)
-        segment = entry.module.rsplit(".", 1)[-1]
-        refs = {inv.path for inv in analysis.inventories if entry.module in inv.modules}
-        refs |= {ev.path for ev in analysis.evidence if entry.module in ev.references}
-        failures = [*analysis.failures, *unreadable]
-        refs |= {f.path for f in failures if f.data is None or segment.encode("ascii") in f.data}
-        doubts = [
-            (ev.path, doubt.line, doubt.reason)
-            for ev in analysis.evidence
-            for doubt in ev.doubts
-            if doubt.segment == segment and os.path.realpath(ev.path) != own
-        ]
-        refs |= {path for path, _, _ in doubts}
-        entry.referenced_by = sorted(path for path in refs if os.path.realpath(path) != own)
-        entry.doubts = sorted(doubts)
+        refs: set[str] = set()
+        doubts: list[tuple[str, int, str]] = []
+        for file in analysis.files:
+            if os.path.realpath(file.path) == own:
+                continue  # a module naming itself (its logger, say) is not a use of it
+            for ref in file.refs:
+                verdict = _judge(ref, entry, own, file.path)
+                if verdict == "ref":
+                    refs.add(file.path)
+                elif verdict:
+                    doubts.append((file.path, ref.line, verdict))
+        for failure in analysis.failures:
+            if os.path.realpath(failure.path) != own:
+                doubts += [(failure.path, line, why) for line, why in _text_doubts(failure, entry.module)]
+        entry.doubts = sorted(set(doubts))
+        entry.referenced_by = sorted(refs | {path for path, _, _ in entry.doubts})
         entry.status = "in-use" if entry.referenced_by else "dead"
     return legacy
+
+
+def _judge(ref: Ref, entry: LegacyModule, own: str, where: str) -> str | None:
+    """``"ref"`` when ``ref`` reaches the module, a reason when it may, ``None`` when it cannot."""
+    module = entry.module
+    if ref.kind == "unresolved":
+        if module.rpartition(".")[2] == ref.path:
+            return f"cannot resolve relative import `{ref.code}`; pass --source-root"
+        return None
+    if ref.kind == "prefix":
+        return f"{ref.code} may build its name" if ref.path.startswith(module) else None
+    if under(ref.path, module):
+        return "ref"
+    if ref.kind != "string":
+        root = _sys_path_root(ref.path, own, where)
+        if root is not None:
+            return f"{ref.code}: {ref.path} is this module when {root} is on sys.path"
+    return None
+
+
+def _sys_path_root(path: str, legacy_file: str, importer: str) -> str | None:
+    """The directory that, on ``sys.path``, makes ``path`` (or a prefix of it) the legacy file, if that
+    directory is the importer's own or one above it (a script's directory is on ``sys.path``)."""
+    parts = path.split(".")
+    importer_dir = os.path.dirname(os.path.realpath(importer))
+    for size in range(len(parts), 0, -1):
+        rel = os.path.join(*parts[:size]) + ".py"
+        if legacy_file.endswith(os.sep + rel):
+            root = legacy_file[: -len(rel) - 1]
+            if importer_dir == root or importer_dir.startswith(root + os.sep):
+                return root
+    return None
+
+
+_TOKEN = re.compile(r"\.*[A-Za-z_][A-Za-z0-9_]*(?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*")
+_FROM = re.compile(r"^\s*from\s+(\.*)\s*([A-Za-z0-9_.]*)\s+import\s+\(?([A-Za-z0-9_,\s]*)")
+
+
+def _text_doubts(failure: Unparsed, module: str) -> list[tuple[int, str]]:
+    """Lines of an unparseable (or unreadable) file that spell something that could resolve to ``module``."""
+    if failure.text is None:
+        return [(0, f"cannot be read ({failure.error}); it may use {module}")]
+    segment = module.rpartition(".")[2]
+    found: list[tuple[int, str]] = []
+    for number, line in enumerate(source_lines(failure.text), start=1):
+        if segment not in line:
+            continue
+        spelled = [re.sub(r"\s", "", token) for token in _TOKEN.findall(line)]
+        spelled += _from_import(line, failure.package)
+        for text in spelled:
+            if under(text, module) or (text.count(".") and module.endswith("." + text)):
+                found.append((number, f"does not parse ({failure.error}) and spells {text}"))
+                break
+    return found
+
+
+def _from_import(line: str, package: str | None) -> list[str]:
+    """Absolute names a ``from … import …`` line would import, as far as the text tells."""
+    match = _FROM.match(line)
+    if match is None:
+        return []
+    dots, module, names = match.groups()
+    absolute = resolve_relative(package, len(dots), module or None)
+    if absolute is None:
+        return []
+    imported = [part.split()[0] for part in names.split(",") if part.split()]
+    return [absolute, *(f"{absolute}.{name}" for name in imported)]
 
 
 def delete_dead(legacy: list[LegacyModule]) -> None:

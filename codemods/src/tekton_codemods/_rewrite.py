@@ -11,9 +11,10 @@ import ast
 import difflib
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ._imports import ImportRewriter
 from ._mapping import MigrationMap
@@ -50,10 +51,11 @@ def rewrite_source(source: str, table: MigrationMap | None = None, *, package: s
         raise RewriteError("libcst does not reproduce this file exactly; refusing to touch it")
     strings = StringRefRewriter(table)
     imports = ImportRewriter(table, package)
-    # Strings first: that pass never changes line structure, so positions seen by the import pass
-    # still are the original file's lines.
-    for transformer in (strings, imports):
-        module = MetadataWrapper(module, unsafe_skip_copy=True).visit(transformer)
+    # One metadata computation for both transformers, run together in one traversal: each reads
+    # positions of the original nodes, so every recorded line is the original file's.
+    metadata = MetadataWrapper(module, unsafe_skip_copy=True).resolve_many({PositionProvider})
+    strings.metadata = imports.metadata = metadata
+    module = module.visit(_Together(strings, imports))
     if imports.unresolved:
         # Without the package the file's legacy imports cannot even be found; passing it would let
         # ``--check`` succeed on an unmigrated tree.
@@ -70,9 +72,50 @@ def _parse(source: str) -> cst.Module:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        raise RewriteError(f"syntax error at line {exc.raw_line}, column {exc.raw_column}: {exc.message}") from exc
+        raise RewriteError(syntax_error_text(source, exc)) from exc
     except (RecursionError, ValueError) as exc:
         raise RewriteError(f"cannot parse: {exc}") from exc
+
+
+def syntax_error_text(source: str, exc: cst.ParserSyntaxError) -> str:
+    """The position and message Python itself gives (libcst's parser can point a line further on, as for
+    ``def f(:``); libcst's own only for syntax this interpreter accepts but libcst does not."""
+    try:
+        _compile_quietly(source)
+    except SyntaxError as error:
+        column = f", column {error.offset}" if error.offset else ""
+        return f"syntax error at line {error.lineno}{column}: {error.msg}"
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return f"syntax error at line {exc.raw_line}, column {exc.raw_column + 1}: {exc.message}"
+
+
+class _Together(cst.CSTTransformer):
+    """Runs two transformers whose node types do not overlap in a single traversal, ``first`` leaving each
+    node before ``second``. A node's children are skipped when either says so (``second`` skips the names
+inside import statements, where ``first`` has nothing to do)."""
+
+    def __init__(self, first: cst.CSTTransformer, second: cst.CSTTransformer) -> None:
+        super().__init__()
+        self.first = first
+        self.second = second
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return self.first.on_visit(node) & self.second.on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
+        result = self.first.on_leave(original_node, updated_node)
+        if not isinstance(result, cst.CSTNode):
+            return result
+        return self.second.on_leave(original_node, result)
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        self.first.on_visit_attribute(node, attribute)
+        self.second.on_visit_attribute(node, attribute)
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        self.first.on_leave_attribute(original_node, attribute)
+        self.second.on_leave_attribute(original_node, attribute)
 
 
 def _compile_quietly(source: str) -> None:

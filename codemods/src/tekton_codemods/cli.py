@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(cleanup)
     cleanup.add_argument("--write", action="store_true", help="delete the unused legacy modules")
     cleanup.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report")
+    cleanup.add_argument(
+        "--root",
+        type=Path,
+        metavar="TREE",
+        help="search this whole tree for uses (default: the enclosing .git/.hg checkout, else only PATH)",
+    )
     return parser
 
 
@@ -217,18 +223,18 @@ def _inventory(args: argparse.Namespace, settings: Settings, started: float) -> 
 
 def _cleanup(args: argparse.Namespace, settings: Settings, started: float) -> int:
     found, problems = _discover(args, settings)
-    with progress(wants_bar()) as bar:
-        candidates, unreadable = _candidates(found, settings, bar)
-    problems += unreadable
-    from ._cleanup import analyse, delete_dead, find_legacy_modules, plan_cleanup
-    from ._inventory import InventoryFailure
+    from ._cleanup import Unparsed, analyse, delete_dead, find_legacy_modules, plan_cleanup
 
+    legacy = find_legacy_modules(found.files, settings.table, settings.source_root)
+    scope, note = _search_scope(args, settings, found)
+    with progress(wants_bar()) as bar:
+        candidates, unreadable = _candidates(scope, settings, bar)
+    problems += unreadable
     analysis = analyse(candidates, settings.table, settings.source_root)
     problems += [FileOutcome(f.path, "failed", error=f.error) for f in analysis.failures]
     # An unreadable file might reference anything, so it keeps every legacy module alive.
-    unknown = [InventoryFailure(f.path, f.error or "", None) for f in unreadable]
-    legacy = find_legacy_modules(found.files, settings.table, settings.source_root)
-    plan_cleanup(legacy, analysis, unknown)
+    analysis.failures += [Unparsed(f.path, f.error or "", None) for f in unreadable]
+    plan_cleanup(legacy, analysis)
     if args.write:
         delete_dead(legacy)
     for problem in problems:
@@ -242,13 +248,42 @@ def _cleanup(args: argparse.Namespace, settings: Settings, started: float) -> in
             print(f"{'':<8}   {path}:{line}: {reason}")
     if not legacy:
         print("no legacy adapter modules found")
-    summary = _summary(found, len(candidates), problems, started)
+    if note and legacy:
+        _err(note)
+    summary = _summary(scope, len(candidates), problems, started)
     summary.changed = sum(entry.status == "deleted" for entry in legacy)
     summary.failed += sum(entry.status == "failed" for entry in legacy)
     mode = "write" if args.write else "check"
     report_ok = _write_report(args.report, lambda: cleanup_document(mode, legacy, summary))
     _err(summary.line())
     return EXIT_FAILED if summary.failed or not report_ok else EXIT_OK
+
+
+def _search_scope(args: argparse.Namespace, settings: Settings, found: Discovery) -> tuple[Discovery, str | None]:
+    """The files searched for uses: the whole tree the scanned paths belong to, not only those paths, so
+    cleaning one component never deletes a module another component still imports. The tree is ``--root``,
+    else the nearest folder above the paths holding ``.git`` or ``.hg``; without either, only the paths."""
+    root = args.root or find_tree_root(args.paths)
+    if root is None:
+        note = "tekton-migrate: note: uses were searched for only in the given paths (no .git above them); "
+        return found, note + "pass --root TREE to search the whole tree"
+    whole = discover([root], settings.exclude)
+    known = {os.path.realpath(path) for path in whole.files}
+    whole.files += [path for path in found.files if os.path.realpath(path) not in known]
+    return whole, None
+
+
+def find_tree_root(paths: Sequence[str]) -> Path | None:
+    """The nearest directory at or above every path that holds a ``.git`` or ``.hg`` entry."""
+    try:
+        common = Path(os.path.commonpath([os.path.realpath(path) for path in paths]))
+    except ValueError:
+        return None
+    start = common if common.is_dir() else common.parent
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists() or (folder / ".hg").exists():
+            return folder
+    return None
 
 
 def _write_report(path: Path | None, build: Callable[[], dict[str, Any]]) -> bool:

@@ -9,6 +9,8 @@ import pytest
 from tekton_llm_client import TektonLLMClient
 from tekton_llm_client.testing import RhetorTestServer
 
+pytest_plugins = ["pytester"]  # the plugin's own fixtures are tested in inner pytest runs
+
 
 @pytest.fixture
 def make_server() -> Iterator[Callable[..., RhetorTestServer]]:

@@ -1,18 +1,20 @@
-"""Call shapes real Tekton components use that are not the core API (compat-api.md §3.2, §3.4, §3.6).
+"""The OpenAI-shaped call shapes real Tekton components use (compat-api.md §3.2, §3.4, §3.6).
 
-Thin layers over the same request building, retries and fallback chain as ``generate_text``: no second client.
+Pure functions from the client's own answers (``CompletionResponse``, ``StreamingChunk``) to those shapes, so the
+request path stays the client's one path. Every shape marks a fallback answer: ``fallback`` is true (and, for the
+local canned answer, ``error`` is set), on ``ChatCompletion``, on every ``ChatCompletionChunk`` and in ``chat()``'s
+dict — a fallback text must never pass for a real answer.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator
+from typing import Any
 
-from . import exceptions as exc
-from ._stream import ChunkCallback, TextStream
 from .models import (
+    AvailableProviders,
     ChatCompletion,
     ChatCompletionChunk,
     Choice,
@@ -21,48 +23,11 @@ from .models import (
     Delta,
     Message,
     MessageRole,
+    StreamingChunk,
     Usage,
 )
-from .settings import LLMSettings
 
-if TYPE_CHECKING:
-    from ._request import LLMRequest
-    from .models import AvailableProviders, StreamingChunk
-
-__all__ = ["CompatMixin"]
-
-_OPTION_FIELDS = (
-    "temperature",
-    "max_tokens",
-    "top_p",
-    "stop_sequences",
-    "model",
-    "top_k",
-    "presence_penalty",
-    "frequency_penalty",
-    "provider",
-    "timeout",
-)
-
-
-def _options_dict(options: Any) -> dict[str, Any]:
-    """``ChatCompletionOptions`` / ``CompletionOptions`` / dict → per-call options.
-
-    A dict passes through whole (unknown keys become extra request options, as ``chat(**params)`` promises); an
-    options model contributes its generation fields, without the legacy defaults the caller did not set."""
-    if options is None:
-        return {}
-    if isinstance(options, Mapping):
-        return {k: v for k, v in options.items() if v is not None}
-    if hasattr(options, "model_dump"):
-        data = options.model_dump(exclude_none=True)
-        explicit: set[str] = getattr(options, "model_fields_set", set())
-        # A default temperature/timeout of the legacy model must not override the client's configuration.
-        for name in ("temperature", "timeout"):
-            if name not in explicit:
-                data.pop(name, None)
-        return {k: v for k, v in data.items() if k in _OPTION_FIELDS}
-    raise exc.InvalidRequestError(f"options must be a dict or an options model, got {type(options).__name__}")
+__all__ = ["chat_completion", "chat_dict", "completion_chunks", "model_list"]
 
 
 def _usage_tuple(response: CompletionResponse) -> Usage | None:
@@ -74,164 +39,83 @@ def _usage_tuple(response: CompletionResponse) -> Usage | None:
     return Usage(prompt, completion, int(usage.get("total_tokens", prompt + completion)))
 
 
-class CompatMixin:
-    """Lifecycle aliases, ``generate_chat`` and the OpenAI-shaped methods."""
+def chat_completion(response: CompletionResponse) -> ChatCompletion:
+    """A ``CompletionResponse`` as an OpenAI-shaped completion."""
+    return ChatCompletion(
+        id=f"chatcmpl-{response.request_id or uuid.uuid4().hex[:16]}",
+        created=int(time.time()),
+        model=response.model,
+        provider=response.provider,
+        choices=[
+            Choice(
+                index=0,
+                message=Message(role=MessageRole.ASSISTANT, content=response.content),
+                finish_reason=response.finish_reason or "stop",
+            )
+        ],
+        usage=_usage_tuple(response),
+        fallback=response.fallback,
+        error=response.error,
+    )
 
-    if TYPE_CHECKING:  # provided by TektonLLMClient
 
-        def build_request(
-            self,
-            messages: Sequence[Message | Mapping[str, Any]],
-            *,
-            system_prompt: str | None = None,
-            options: Mapping[str, Any] | None = None,
-            settings: LLMSettings | None = None,
-            context_id: str | None = None,
-            stream: bool = False,
-        ) -> LLMRequest: ...
+def chat_dict(completion: ChatCompletion) -> dict[str, Any]:
+    """``chat()``'s plain dict: the OpenAI keys, plus ``fallback`` and ``error``."""
+    usage = (
+        completion.usage._asdict()
+        if completion.usage
+        else {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    )
+    return {
+        "id": completion.id,
+        "object": "chat.completion",
+        "created": completion.created,
+        "model": completion.model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": completion.content},
+                "finish_reason": completion.choices[0].finish_reason,
+            }
+        ],
+        "usage": usage,
+        "fallback": completion.fallback,
+        "error": completion.error,
+    }
 
-        async def _complete(self, request: LLMRequest, callback: ChunkCallback | None = None) -> CompletionResponse: ...
 
-        def _stream_chunks(self, request: LLMRequest) -> AsyncIterator[StreamingChunk]: ...
-
-        def _dispatch(
-            self, request: LLMRequest, callback: ChunkCallback | None
-        ) -> Awaitable[CompletionResponse] | TextStream: ...
-
-        async def _dialect(self, request_id: str | None = None) -> Any: ...
-
-        async def aclose(self) -> None: ...
-
-        async def get_providers(self) -> AvailableProviders: ...
-
-    async def initialize(self) -> bool:
-        """Optional warm-up: detect the generation. Never raises; ``False`` when Rhetor is unreachable."""
-        try:
-            await self._dialect()
-        except exc.TektonLLMError:
-            return False
-        return True
-
-    async def shutdown(self) -> None:
-        """Release connections (idempotent; the client re-opens lazily)."""
-        await self.aclose()
-
-    def generate_chat(
-        self,
-        messages: Sequence[Message | Mapping[str, Any]],
-        system_prompt: str | None = None,
-        settings: LLMSettings | None = None,
-        streaming: bool = False,
-        options: Mapping[str, Any] | None = None,
-        callback: ChunkCallback | None = None,
-        context_id: str | None = None,
-    ) -> Awaitable[CompletionResponse] | TextStream:
-        """Chat with per-call ``settings``; the streaming result works with ``async for`` without ``await``."""
-        request = self.build_request(
-            messages,
-            system_prompt=system_prompt,
-            options=options,
-            settings=settings,
-            context_id=context_id,
-            stream=streaming,
+async def completion_chunks(
+    chunks: AsyncIterator[StreamingChunk], completion_id: str
+) -> AsyncIterator[ChatCompletionChunk]:
+    """The client's chunks as OpenAI-shaped stream items: deltas, then one item with ``finish_reason`` set."""
+    first = True
+    async for chunk in chunks:
+        if chunk.done and chunk.error and not chunk.chunk and not chunk.fallback:
+            continue  # a broken stream: IncompleteStreamError follows right after this item
+        if chunk.done:
+            yield ChatCompletionChunk(
+                id=completion_id,
+                model=chunk.model,
+                choices=[ChunkChoice(index=0, delta=Delta(content=chunk.chunk or None), finish_reason="stop")],
+                fallback=chunk.fallback,
+                error=chunk.error,
+            )
+            return
+        yield ChatCompletionChunk(
+            id=completion_id,
+            model=chunk.model,
+            choices=[ChunkChoice(index=0, delta=Delta(role="assistant" if first else None, content=chunk.chunk))],
+            fallback=chunk.fallback,
         )
-        return self._dispatch(request, callback)
+        first = False
 
-    async def chat_completion(self, messages: Sequence[Any], options: Any = None) -> ChatCompletion:
-        """OpenAI-shaped completion: ``.choices[0].message.content``."""
-        opts = _options_dict(options)
-        response = await self._complete(self.build_request(messages, options=opts))
-        return ChatCompletion(
-            id=f"chatcmpl-{response.request_id or uuid.uuid4().hex[:16]}",
-            created=int(time.time()),
-            model=response.model,
-            provider=response.provider,
-            choices=[
-                Choice(
-                    index=0,
-                    message=Message(role=MessageRole.ASSISTANT, content=response.content),
-                    finish_reason=response.finish_reason or "stop",
-                )
-            ],
-            usage=_usage_tuple(response),
-            fallback=response.fallback,
-        )
 
-    def stream_chat_completion(
-        self, messages: Sequence[Any], options: Any = None
-    ) -> AsyncIterator[ChatCompletionChunk]:
-        """OpenAI-shaped stream (no ``await``): deltas, then one item whose ``finish_reason`` is set."""
-        request = self.build_request(messages, options=_options_dict(options), stream=True)
-        completion_id = f"chatcmpl-{request.request_id}"
-
-        async def chunks() -> AsyncIterator[ChatCompletionChunk]:
-            first = True
-            async for chunk in self._stream_chunks(request):
-                if chunk.error:
-                    continue  # the stream raises IncompleteStreamError right after its error item
-                if chunk.done:
-                    yield ChatCompletionChunk(
-                        id=completion_id,
-                        model=chunk.model,
-                        choices=[ChunkChoice(index=0, delta=Delta(content=chunk.chunk or None), finish_reason="stop")],
-                    )
-                    return
-                yield ChatCompletionChunk(
-                    id=completion_id,
-                    model=chunk.model,
-                    choices=[
-                        ChunkChoice(index=0, delta=Delta(role="assistant" if first else None, content=chunk.chunk))
-                    ],
-                )
-                first = False
-
-        return chunks()
-
-    async def list_models(self) -> list[dict[str, Any]]:
-        """Flat list ``[{"id", "provider", "name"}]`` of available models; empty when there are none."""
-        listing = await self.get_providers()
-        models: list[dict[str, Any]] = []
-        for provider_id, info in listing.providers.items():
-            if info.get("available") is False:
-                continue
-            for model_id, model in (info.get("models") or {}).items():
-                models.append({"id": model_id, "provider": provider_id, "name": model.get("name", model_id)})
-        return models
-
-    async def chat(
-        self,
-        messages: Sequence[Any],
-        model: str | None = None,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        stop: list[str] | None = None,
-        **params: Any,
-    ) -> dict[str, Any]:
-        """The same request as ``chat_completion``, answered as a plain OpenAI-style dict."""
-        options = {
-            "model": model,
-            "temperature": temperature,
-            "max_tokens": max_tokens,
-            "stop_sequences": stop,
-            **params,
-        }
-        completion = await self.chat_completion(messages, {k: v for k, v in options.items() if v is not None})
-        usage = (
-            completion.usage._asdict()
-            if completion.usage
-            else {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
-        )
-        return {
-            "id": completion.id,
-            "object": "chat.completion",
-            "created": completion.created,
-            "model": completion.model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": completion.content},
-                    "finish_reason": completion.choices[0].finish_reason,
-                }
-            ],
-            "usage": usage,
-        }
+def model_list(listing: AvailableProviders) -> list[dict[str, Any]]:
+    """Providers listing as a flat ``[{"id", "provider", "name"}]`` of available models."""
+    models: list[dict[str, Any]] = []
+    for provider_id, info in listing.providers.items():
+        if info.get("available") is False:
+            continue
+        for model_id, model in (info.get("models") or {}).items():
+            models.append({"id": model_id, "provider": provider_id, "name": model.get("name", model_id)})
+    return models

@@ -7,10 +7,40 @@ its own wire shape (rhetor-protocol.md §13) and maps what comes back to ``Strea
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["LLMRequest", "StreamEvent", "new_request_id"]
+__all__ = ["LLMRequest", "RequestDefaults", "StreamEvent", "build_request", "new_request_id", "options_dict"]
+
+# Options that map onto fields of the logical request; any other option travels in ``extra``.
+_REQUEST_FIELDS = frozenset({"temperature", "max_tokens", "top_p", "model", "provider", "task_type", "timeout"})
+# Client settings that may sit among options (``LLMSettings`` carries them) but are never request parameters.
+_NOT_REQUEST_OPTIONS = frozenset(
+    {
+        "stop",
+        "stop_sequences",
+        "rhetor_url",
+        "auth_token",
+        "max_retries",
+        "retry_delay",
+        "use_fallback",
+        "templates_dir",
+    }
+)
+# The fields an options *model* (``CompletionOptions``/``ChatCompletionOptions``) contributes.
+_OPTION_MODEL_FIELDS = (
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "stop_sequences",
+    "model",
+    "top_k",
+    "presence_penalty",
+    "frequency_penalty",
+    "provider",
+    "timeout",
+)
 
 
 def new_request_id() -> str:
@@ -71,3 +101,92 @@ class StreamEvent:
     context_id: str | None = None
     fallback: bool = False
     raw: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestDefaults:
+    """What a request falls back to when the call does not say: the caller's identity and configured model."""
+
+    component: str
+    model: str | None = None
+    provider: str | None = None
+    context_id: str | None = None
+
+
+def options_dict(options: Any) -> dict[str, Any]:
+    """Per-call options from a dict or an options model (``CompletionOptions``/``ChatCompletionOptions``).
+
+    A dict passes through whole (unknown keys become extra request options); a model contributes its generation
+    fields, without the legacy defaults the caller did not set (a default ``temperature``/``timeout`` must not
+    override the client's configuration)."""
+    from .exceptions import InvalidRequestError
+
+    if options is None:
+        return {}
+    if isinstance(options, Mapping):
+        return {k: v for k, v in options.items() if v is not None}
+    dump = getattr(options, "model_dump", None)
+    if not callable(dump):
+        raise InvalidRequestError(f"options must be a dict or an options model, got {type(options).__name__}")
+    data = dump(exclude_none=True)
+    explicit: set[str] = getattr(options, "model_fields_set", set())
+    for name in ("temperature", "timeout"):
+        if name not in explicit:
+            data.pop(name, None)
+    return {k: v for k, v in data.items() if k in _OPTION_MODEL_FIELDS}
+
+
+def _split_system(
+    messages: Iterable[Any], system_prompt: str | None, join_system: bool
+) -> tuple[list[dict[str, str]], str | None]:
+    """Messages without leading system messages, and the system prompt: ``system_prompt`` joined with them, or
+    (``join_system=False``, the WebSocket client's rule) replacing them."""
+    from .exceptions import InvalidRequestError
+    from .models import message_dict
+
+    msgs = [message_dict(m) for m in messages]
+    systems: list[str] = []
+    while msgs and msgs[0]["role"] == "system":
+        systems.append(msgs.pop(0)["content"])
+    if not msgs:
+        raise InvalidRequestError("at least one non-system message is required")
+    if system_prompt is not None and not join_system:
+        systems = []
+    joined = "\n\n".join(s for s in [system_prompt or "", *systems] if s)
+    return msgs, joined or None
+
+
+def build_request(
+    messages: Iterable[Any],
+    defaults: RequestDefaults,
+    *,
+    system_prompt: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    context_id: str | None = None,
+    stream: bool = False,
+    join_system: bool = True,
+) -> LLMRequest:
+    """The logical request of one call (the one place calls become requests). ``options`` are already merged
+    (call options over settings); ``stop_sequences`` is an alias of ``stop``; a string stop is one sequence."""
+    msgs, system = _split_system(messages, system_prompt, join_system)
+    merged = dict(options or {})
+    stop = merged.get("stop", merged.get("stop_sequences"))
+    if isinstance(stop, str):
+        stop = [stop]
+    timeout = merged.get("timeout")
+    return LLMRequest(
+        messages=msgs,
+        system_prompt=system,
+        model=merged.get("model") or defaults.model,
+        provider=merged.get("provider") or defaults.provider,
+        temperature=merged.get("temperature"),
+        max_tokens=merged.get("max_tokens"),
+        top_p=merged.get("top_p"),
+        stop=list(stop) if stop else None,
+        context_id=context_id or defaults.context_id or defaults.component,
+        task_type=merged.get("task_type"),
+        component=defaults.component,
+        stream=stream,
+        extra={k: v for k, v in merged.items() if k not in _REQUEST_FIELDS and k not in _NOT_REQUEST_OPTIONS},
+        timeout=float(timeout) if timeout else None,
+    )

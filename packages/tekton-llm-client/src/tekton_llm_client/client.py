@@ -1,35 +1,44 @@
 """``TektonLLMClient``: the one async client for Rhetor.
 
-A call becomes one ``LLMRequest``; the detected dialect puts it on the wire over HTTP (or over WebSocket, when the
-server's HTTP generation route is broken as shipped); the retry policy retries it before any text was seen; and when
-Rhetor is unavailable the fallback chain (extra Rhetor models, Ollama, a local canned answer) answers with
-``fallback=True``. The OpenAI-shaped and legacy call shapes live in ``_compat_client.py`` on top of this.
+A call becomes one ``LLMRequest`` (``_request.build_request``); ``Generation`` (``_generation.py``) shapes the answer
+that ``Pipeline.open`` (``_pipeline.py``) gets through the breaker, the retry policy and the detected dialect over
+HTTP or WebSocket, or, when Rhetor is unavailable, from the fallback chain (extra Rhetor models, Ollama, a local
+canned answer, marked ``fallback=True``). The OpenAI-shaped call shapes are made in ``_compat_client.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from . import _compat_client as compat
 from . import exceptions as exc
 from ._breaker import CircuitBreaker
-from ._compat_client import CompatMixin
-from ._generation import GenerationMixin
-from ._request import LLMRequest
+from ._dialects.base import HttpDialect
+from ._generation import Generation
+from ._pipeline import Pipeline
+from ._request import LLMRequest, RequestDefaults, build_request, options_dict
 from ._stream import ChunkCallback, TextStream
+from ._transport.http import HttpTransport
+from ._urls import safe_url
 from .adapters.fallback import LocalFallbackAdapter
-from .config import ClientConfig, resolve_config, safe_url
-from .models import AvailableProviders, CompletionResponse, HealthStatus, Message, message_dict
+from .config import ClientConfig, resolve_config
+from .models import (
+    AvailableProviders,
+    ChatCompletion,
+    ChatCompletionChunk,
+    CompletionResponse,
+    HealthStatus,
+    Message,
+    message_dict,
+)
 from .settings import ClientSettings, LLMSettings
 from .utils.retries import RetryPolicy
 
 if TYPE_CHECKING:
-    from ._dialects.base import HttpDialect
-    from ._transport.http import HttpTransport
-    from .adapters.base import FallbackLink
     from .budget import BudgetTracker
     from .cache import ResponseCache
     from .context_manager import ContextManager
@@ -37,9 +46,6 @@ if TYPE_CHECKING:
 __all__ = ["BatchResult", "Client", "TektonLLMClient"]
 
 logger = logging.getLogger("tekton_llm_client")
-
-# Options that map onto the logical request; anything else travels in ``extra``.
-_REQUEST_OPTIONS = ("temperature", "max_tokens", "top_p", "model", "provider", "task_type", "timeout")
 
 
 class BatchResult:
@@ -65,7 +71,7 @@ class BatchResult:
         return f"BatchResult(index={self.index}, {state})"
 
 
-class TektonLLMClient(GenerationMixin, CompatMixin):
+class TektonLLMClient:
     """Async client for one component. Use ``async with`` or ``await aclose()``; connections are pooled."""
 
     def __init__(
@@ -93,7 +99,7 @@ class TektonLLMClient(GenerationMixin, CompatMixin):
         budget: BudgetTracker | None = None,
         context_manager: ContextManager | None = None,
     ) -> None:
-        self.config: ClientConfig = resolve_config(
+        config = resolve_config(
             component_id,
             rhetor_url=rhetor_url,
             base_url=base_url,
@@ -115,24 +121,21 @@ class TektonLLMClient(GenerationMixin, CompatMixin):
         # Live settings (Hermes assigns settings.provider_id after construction) apply unless an argument pinned them.
         self._pinned_provider = provider_id is not None
         self._pinned_model = model_id is not None or default_model is not None
-        self.adapter = adapter if adapter is not None else LocalFallbackAdapter(self.config.component_id)
-        self.retry_policy = RetryPolicy(
-            max_retries=self.config.max_retries,
-            backoff_base=self.config.backoff_base,
-            backoff_cap=self.config.backoff_cap,
-            retry_after_cap=self.config.retry_after_cap,
+        self._pipeline = Pipeline(
+            config,
+            adapter=adapter if adapter is not None else LocalFallbackAdapter(config.component_id),
+            retry_policy=RetryPolicy(
+                max_retries=config.max_retries,
+                backoff_base=config.backoff_base,
+                backoff_cap=config.backoff_cap,
+                retry_after_cap=config.retry_after_cap,
+            ),
+            breaker=CircuitBreaker(breaker_threshold, breaker_cooldown),
         )
-        self.breaker = CircuitBreaker(breaker_threshold, breaker_cooldown)
-        self.cache = cache
-        self.budget = budget
-        self.context_manager = context_manager
-        self._http: HttpTransport | None = None
-        self._ws: Any = None
-        self._dialect_name: str | None = None if self.config.api == "auto" else self.config.api
-        self._dialect_obj: HttpDialect | None = None
-        self._use_ws = self.config.transport == "ws"
-        self._ollama: FallbackLink | None = None
-        self._detect_lock: asyncio.Lock | None = None
+        self._generation = Generation(self._pipeline, config.component_id)
+        self._generation.cache = cache
+        self._generation.budget = budget
+        self._generation.context_manager = context_manager
 
     # ----------------------------------------------------------------------------------------------- lifecycle
 
@@ -140,8 +143,59 @@ class TektonLLMClient(GenerationMixin, CompatMixin):
         return (
             f"TektonLLMClient(component_id={self.config.component_id!r}, "
             f"rhetor_url={safe_url(self.config.base_url)!r}, "
-            f"dialect={self._dialect_name or 'auto'!s}, transport={'ws' if self._use_ws else self.config.transport})"
+            f"dialect={self.dialect or 'auto'!s}, transport={'ws' if self._pipeline.use_ws else self.config.transport})"
         )
+
+    @property
+    def config(self) -> ClientConfig:
+        """The effective configuration (resolved once, at construction)."""
+        return self._pipeline.config
+
+    @config.setter
+    def config(self, value: ClientConfig) -> None:
+        self._pipeline.config = value
+
+    @property
+    def adapter(self) -> LocalFallbackAdapter:
+        """The fallback adapter: its ``fallback_models`` are tried before the chain moves past Rhetor."""
+        return self._pipeline.adapter
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The one retry policy of this client (requests and WebSocket reconnects alike)."""
+        return self._pipeline.retry_policy
+
+    @property
+    def breaker(self) -> CircuitBreaker:
+        """The circuit breaker in front of Rhetor."""
+        return self._pipeline.breaker
+
+    @property
+    def cache(self) -> ResponseCache | None:
+        """Response cache for non-streaming calls (``None``: no caching)."""
+        return self._generation.cache
+
+    @cache.setter
+    def cache(self, value: ResponseCache | None) -> None:
+        self._generation.cache = value
+
+    @property
+    def budget(self) -> BudgetTracker | None:
+        """Client-side budget tracker (``None``: no accounting)."""
+        return self._generation.budget
+
+    @budget.setter
+    def budget(self, value: BudgetTracker | None) -> None:
+        self._generation.budget = value
+
+    @property
+    def context_manager(self) -> ContextManager | None:
+        """Conversation memory used by ``generate_text`` without ``chat_history``."""
+        return self._generation.context_manager
+
+    @context_manager.setter
+    def context_manager(self, value: ContextManager | None) -> None:
+        self._generation.context_manager = value
 
     @property
     def component_id(self) -> str:
@@ -150,18 +204,18 @@ class TektonLLMClient(GenerationMixin, CompatMixin):
 
     @property
     def rhetor_url(self) -> str:
-        """Base URL of Rhetor (path prefix kept)."""
+        """Base URL of Rhetor (path prefix kept, credentials taken out)."""
         return self.config.base_url
 
     @property
     def dialect(self) -> str | None:
         """``v1`` or ``classic`` once known (pinned or detected)."""
-        return self._dialect_name
+        return self._pipeline.dialect_name
 
     @property
     def transport(self) -> str:
         """The transport generation currently uses: ``http`` or ``ws``."""
-        return "ws" if self._use_ws else "http"
+        return "ws" if self._pipeline.use_ws else "http"
 
     async def __aenter__(self) -> TektonLLMClient:
         return self
@@ -173,62 +227,31 @@ class TektonLLMClient(GenerationMixin, CompatMixin):
 
     async def aclose(self) -> None:
         """Close every connection this client opened (idempotent; the client re-opens lazily if used again)."""
-        http, self._http = self._http, None
-        ws, self._ws = self._ws, None
-        ollama, self._ollama = self._ollama, None
-        if http is not None:
-            await http.aclose()
-        if ws is not None:
-            await ws.close()
-        if ollama is not None:
-            await ollama.aclose()
+        await self._pipeline.aclose()
+
+    async def initialize(self) -> bool:
+        """Optional warm-up: detect the generation. Never raises; ``False`` when Rhetor is unreachable."""
+        try:
+            await self._pipeline.dialect()
+        except exc.TektonLLMError:
+            return False
+        return True
+
+    async def shutdown(self) -> None:
+        """Release connections (idempotent; the client re-opens lazily)."""
+        await self.aclose()
 
     # ----------------------------------------------------------------------------------------------- plumbing
 
-    def _transport(self) -> HttpTransport:
-        if self._http is None:
-            from ._transport.http import HttpTransport
+    @property
+    def _http(self) -> HttpTransport | None:
+        return self._pipeline._http
 
-            self._http = HttpTransport(self.config)
-        return self._http
+    def _transport(self) -> HttpTransport:
+        return self._pipeline.http()
 
     async def _dialect(self, request_id: str | None = None) -> HttpDialect:
-        if self._dialect_name is not None and self._dialect_obj is not None:
-            return self._dialect_obj
-        from ._dialects import DIALECTS
-
-        if self._dialect_name is None:
-            if self._detect_lock is None:
-                self._detect_lock = asyncio.Lock()
-            async with self._detect_lock:
-                if self._dialect_name is None:
-                    from ._dialects.detect import detect_dialect
-
-                    self._dialect_name = await detect_dialect(self._transport(), request_id)
-                    logger.info("Rhetor at %s speaks %s", safe_url(self.config.base_url), self._dialect_name)
-        self._dialect_obj = DIALECTS[self._dialect_name]
-        return self._dialect_obj
-
-    def _forget_dialect(self) -> None:
-        if self.config.api == "auto":
-            self._dialect_name = None
-            self._dialect_obj = None
-
-    def _ws_client(self, dialect: str) -> Any:
-        if self._ws is None:
-            from .ws_client import TektonLLMWebSocketClient
-
-            self._ws = TektonLLMWebSocketClient(
-                self.config.component_id,
-                rhetor_url=self.config.ws_url,
-                auth_token=self.config.auth_token,
-                dialect=dialect,
-                timeout=self.config.timeout,
-                frame_timeout=self.config.stream_idle_timeout,
-                # The client's own retry policy paces attempts; the socket should not add its 5 s default.
-                reconnect_interval=int(self.config.backoff_base * 1000),
-            )
-        return self._ws
+        return await self._pipeline.dialect(request_id)
 
     # ------------------------------------------------------------------------------------------ request model
 
@@ -253,12 +276,6 @@ class TektonLLMClient(GenerationMixin, CompatMixin):
         stream: bool = False,
     ) -> LLMRequest:
         """The logical request for a call: ``options`` > explicit ``settings`` > client ``llm_settings`` > config."""
-        msgs = [message_dict(m) for m in messages]
-        systems: list[str] = [system_prompt] if system_prompt else []
-        while msgs and msgs[0]["role"] == "system":
-            systems.append(msgs.pop(0)["content"])
-        if not msgs:
-            raise exc.InvalidRequestError("at least one non-system message is required")
         merged: dict[str, Any] = {}
         if self.llm_settings is not None:
             # Its provider/model were folded into the configuration (below settings.provider_id/model_id).
@@ -266,31 +283,14 @@ class TektonLLMClient(GenerationMixin, CompatMixin):
         if settings is not None:
             merged.update(settings.explicit())
         merged.update({k: v for k, v in (options or {}).items() if v is not None})
-        if "stop_sequences" in merged and "stop" not in merged:
-            merged["stop"] = merged.pop("stop_sequences")
-        extra = {
-            k: v
-            for k, v in merged.items()
-            if k not in _REQUEST_OPTIONS
-            and k
-            not in ("stop", "rhetor_url", "auth_token", "max_retries", "retry_delay", "use_fallback", "templates_dir")
-        }
-        timeout = merged.get("timeout")
-        return LLMRequest(
-            messages=msgs,
-            system_prompt="\n\n".join(s for s in systems if s) or None,
-            model=merged.get("model") or self._effective("model"),
-            provider=merged.get("provider") or self._effective("provider"),
-            temperature=merged.get("temperature"),
-            max_tokens=merged.get("max_tokens"),
-            top_p=merged.get("top_p"),
-            stop=list(merged["stop"]) if merged.get("stop") else None,
-            context_id=context_id or self.config.context_id or self.config.component_id,
-            task_type=merged.get("task_type"),
+        defaults = RequestDefaults(
             component=self.config.component_id,
-            stream=stream,
-            extra=extra,
-            timeout=float(timeout) if timeout else None,
+            model=self._effective("model"),
+            provider=self._effective("provider"),
+            context_id=self.config.context_id,
+        )
+        return build_request(
+            messages, defaults, system_prompt=system_prompt, options=merged, context_id=context_id, stream=stream
         )
 
     # --------------------------------------------------------------------------------------------- generation
@@ -368,7 +368,7 @@ class TektonLLMClient(GenerationMixin, CompatMixin):
             stream=streaming,
         )
         request.remember = memory is not None
-        return self._dispatch(request, callback)
+        return self._generation.dispatch(request, callback)
 
     @overload
     def generate_chat_response(
@@ -417,7 +417,7 @@ class TektonLLMClient(GenerationMixin, CompatMixin):
         request = self.build_request(
             messages, system_prompt=system_prompt, options=options, context_id=context_id, stream=streaming
         )
-        return self._dispatch(request, callback)
+        return self._generation.dispatch(request, callback)
 
     async def generate_batch(
         self,
@@ -454,7 +454,7 @@ class TektonLLMClient(GenerationMixin, CompatMixin):
         return HealthStatus(
             status=status,
             healthy=status in ("healthy", "ok"),
-            dialect=self._dialect_name or dialect_from_health(body),
+            dialect=self.dialect or dialect_from_health(body),
             version=body.get("version"),
             raw=body,
         )
@@ -494,7 +494,7 @@ class TektonLLMClient(GenerationMixin, CompatMixin):
             )
         path, body = route
         result = (await self._transport().request("POST", path, json_body=body, dialect=dialect.name)).body
-        self.config = self.config.with_changes(provider_id=provider_id, model_id=model_id)
+        self._pipeline.config = self.config.with_changes(provider_id=provider_id, model_id=model_id)
         self._pinned_provider = self._pinned_model = True
         return result if isinstance(result, dict) else {"success": True}
 
@@ -527,6 +527,60 @@ class TektonLLMClient(GenerationMixin, CompatMixin):
             raise exc.UnsupportedOperation(f"Rhetor {dialect.name} has no budget status route", dialect=dialect.name)
         body = (await self._transport().request("GET", path, dialect=dialect.name)).body
         return body if isinstance(body, dict) else {}
+
+    # ---------------------------------------------------------------------------- compat call shapes (§3.2-3.6)
+
+    def generate_chat(
+        self,
+        messages: Sequence[Message | Mapping[str, Any]],
+        system_prompt: str | None = None,
+        settings: LLMSettings | None = None,
+        streaming: bool = False,
+        options: Mapping[str, Any] | None = None,
+        callback: ChunkCallback | None = None,
+        context_id: str | None = None,
+    ) -> Awaitable[CompletionResponse] | TextStream:
+        """Chat with per-call ``settings``; the streaming result works with ``async for`` without ``await``."""
+        request = self.build_request(
+            messages,
+            system_prompt=system_prompt,
+            options=options,
+            settings=settings,
+            context_id=context_id,
+            stream=streaming,
+        )
+        return self._generation.dispatch(request, callback)
+
+    async def chat_completion(self, messages: Sequence[Any], options: Any = None) -> ChatCompletion:
+        """OpenAI-shaped completion: ``.choices[0].message.content``; ``fallback``/``error`` mark a fallback answer."""
+        response = await self._generation.complete(self.build_request(messages, options=options_dict(options)))
+        return compat.chat_completion(response)
+
+    def stream_chat_completion(
+        self, messages: Sequence[Any], options: Any = None
+    ) -> AsyncIterator[ChatCompletionChunk]:
+        """OpenAI-shaped stream (no ``await``): deltas, then one item whose ``finish_reason`` is set."""
+        request = self.build_request(messages, options=options_dict(options), stream=True)
+        return compat.completion_chunks(self._generation.chunks(request), f"chatcmpl-{request.request_id}")
+
+    async def list_models(self) -> list[dict[str, Any]]:
+        """Flat list ``[{"id", "provider", "name"}]`` of available models; empty when there are none."""
+        return compat.model_list(await self.get_providers())
+
+    async def chat(
+        self,
+        messages: Sequence[Any],
+        model: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        stop: list[str] | None = None,
+        **params: Any,
+    ) -> dict[str, Any]:
+        """The same request as ``chat_completion``, answered as a plain OpenAI-style dict (plus ``fallback`` and
+        ``error``, which mark a fallback answer)."""
+        options = {"model": model, "temperature": temperature, "max_tokens": max_tokens, "stop_sequences": stop}
+        completion = await self.chat_completion(messages, {**options, **params})
+        return compat.chat_dict(completion)
 
 
 Client = TektonLLMClient

@@ -6,13 +6,15 @@ Precedence: explicit constructor argument > field explicitly set on ``settings``
 
 from __future__ import annotations
 
+import base64
+import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
+from ._urls import BasicCredentials, checked_url, safe_url, split_credentials, ws_url_for
 from .env import get_env_float, get_env_int
 from .exceptions import ConfigurationError
 from .settings import ClientSettings, LLMSettings
@@ -29,7 +31,11 @@ TransportChoice = Literal["auto", "http", "ws"]
 
 @dataclass(frozen=True, slots=True)
 class ClientConfig:
-    """The effective configuration of one client. The token is kept out of ``repr``."""
+    """The effective configuration of one client. URLs hold no credentials; token and credentials stay out of
+    ``repr``.
+
+    Authentication rule: a bearer token (argument, settings or ``RHETOR_AUTH_TOKEN``) wins and is the only thing
+    sent; without one, credentials that were embedded in the URL are sent as HTTP Basic auth."""
 
     component_id: str = "default"
     base_url: str = DEFAULT_URL
@@ -51,6 +57,26 @@ class ClientConfig:
     backoff_base: float = 0.5
     backoff_cap: float = 8.0
     retry_after_cap: float = 30.0
+    url_credentials: BasicCredentials | None = field(default=None, repr=False)
+    ws_credentials: BasicCredentials | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        shown = []
+        for name in self.__dataclass_fields__:
+            if name in ("auth_token", "url_credentials", "ws_credentials"):
+                continue
+            value = getattr(self, name)
+            if name in ("base_url", "ws_url", "ollama_url"):
+                value = safe_url(value)  # a query string may carry a token
+            shown.append(f"{name}={value!r}")
+        return f"ClientConfig({', '.join(shown)})"
+
+    def authorization(self, *, ws: bool = False) -> str | None:
+        """The ``Authorization`` header value for Rhetor's HTTP (or WebSocket) URL, following the rule above."""
+        if self.auth_token:
+            return f"Bearer {self.auth_token}"
+        credentials = self.ws_credentials if ws else self.url_credentials
+        return basic_authorization(credentials) if credentials else None
 
     @property
     def stream_first_event_timeout(self) -> float:
@@ -67,37 +93,30 @@ class ClientConfig:
         return replace(self, **changes)
 
 
-def safe_url(url: str) -> str:
-    """The URL without credentials, query or fragment: what may appear in logs, reprs and errors."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<invalid URL>"
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = f"{host}:{port}" if port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+def basic_authorization(credentials: BasicCredentials) -> str:
+    """``Basic <base64(user:password)>``."""
+    token = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode("ascii")
+    return f"Basic {token}"
 
 
 def derive_ws_url(base_url: str) -> str:
     """``http(s)://host[/prefix]`` → ``ws(s)://host[/prefix]/ws``."""
-    if base_url.startswith("https://"):
-        return "wss://" + base_url[len("https://") :].rstrip("/") + "/ws"
-    if base_url.startswith("http://"):
-        return "ws://" + base_url[len("http://") :].rstrip("/") + "/ws"
-    return base_url.rstrip("/") + "/ws"
+    return ws_url_for(base_url)
 
 
-def _normalise_url(url: str, name: str) -> str:
-    url = url.strip()
-    if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url):
-        raise ConfigurationError(f"{name} must be an absolute URL with a scheme, got {url!r}")
-    return url.rstrip("/")
+def _finite(value: Any, name: str, *, positive: bool = True) -> float:
+    """A finite number (and positive unless told otherwise), or ``ConfigurationError`` — ``nan``/``inf`` included."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number) or (positive and number <= 0):
+        raise ConfigurationError(f"{name} must be a finite {'positive ' if positive else ''}number, got {value!r}")
+    return number
+
+
+def _optional_finite(value: float | None, name: str) -> float | None:
+    return None if value is None else _finite(value, name)
 
 
 def _env_str(env: Mapping[str, str], key: str) -> str | None:
@@ -150,35 +169,35 @@ def resolve_config(
 
     s = settings.explicit() if settings is not None else {}
     ls = llm_settings.explicit() if llm_settings is not None else {}
-    comp = _first(component_id, settings.component_id if settings is not None else None, "default")
+    comp = str(_first(component_id, settings.component_id if settings is not None else None, "default"))
+    base, base_credentials = split_credentials(
+        checked_url(str(_first(url_arg, s.get("base_url"), _env_str(env, "RHETOR_URL"), DEFAULT_URL)), "rhetor_url")
+    )
+    ws_given = _first(ws_url, _env_str(env, "RHETOR_WS_URL"))
+    if ws_given:
+        ws, ws_credentials = split_credentials(
+            ws_url_for(checked_url(str(ws_given), "RHETOR_WS_URL", ("ws", "wss", "http", "https")))
+        )
+    else:
+        ws, ws_credentials = ws_url_for(base), base_credentials
 
-    base = _first(url_arg, s.get("base_url"), _env_str(env, "RHETOR_URL"), DEFAULT_URL)
-    base = _normalise_url(str(base), "rhetor_url")
-    ws = _first(ws_url, _env_str(env, "RHETOR_WS_URL"))
-    ws = _normalise_url(str(ws), "RHETOR_WS_URL") if ws else derive_ws_url(base)
-
-    api_value = str(_first(api, _env_str(env, "RHETOR_API"), "auto")).lower()
-    if api_value not in ("auto", "v1", "classic"):
-        raise ConfigurationError(f"RHETOR_API must be auto, v1 or classic, got {api_value!r}")
-    transport_value = str(_first(transport, _env_str(env, "RHETOR_TRANSPORT"), "auto")).lower()
-    if transport_value not in ("auto", "http", "ws"):
-        raise ConfigurationError(f"RHETOR_TRANSPORT must be auto, http or ws, got {transport_value!r}")
-
-    timeout_value = float(
-        _first(timeout, s.get("timeout"), get_env_float("RHETOR_TIMEOUT", None, use_prefix=False, environ=env), 30.0)
+    timeout_value = _finite(
+        _first(timeout, s.get("timeout"), get_env_float("RHETOR_TIMEOUT", None, use_prefix=False, environ=env), 30.0),
+        "timeout (RHETOR_TIMEOUT)",
     )
     retries_value = int(
         _first(
             max_retries, s.get("max_retries"), get_env_int("RHETOR_MAX_RETRIES", None, use_prefix=False, environ=env), 3
         )
     )
-    if timeout_value <= 0:
-        raise ConfigurationError("timeout must be positive")
     if retries_value < 0:
         raise ConfigurationError("max_retries must be >= 0")
+    connect = _optional_finite(
+        get_env_float("RHETOR_CONNECT_TIMEOUT", None, use_prefix=False, environ=env), "RHETOR_CONNECT_TIMEOUT"
+    )
 
     return ClientConfig(
-        component_id=str(comp),
+        component_id=comp,
         base_url=base,
         ws_url=ws,
         provider_id=_first(
@@ -186,17 +205,31 @@ def resolve_config(
         ),
         model_id=_first(model_arg, s.get("model_id"), ls.get("model"), _env_str(env, "RHETOR_DEFAULT_MODEL")),
         timeout=timeout_value,
-        connect_timeout=min(
-            timeout_value, get_env_float("RHETOR_CONNECT_TIMEOUT", None, use_prefix=False, environ=env) or 10.0
+        connect_timeout=min(timeout_value, connect or 10.0),
+        first_event_timeout=_optional_finite(
+            get_env_float("RHETOR_FIRST_EVENT_TIMEOUT", None, use_prefix=False, environ=env),
+            "RHETOR_FIRST_EVENT_TIMEOUT",
         ),
-        first_event_timeout=get_env_float("RHETOR_FIRST_EVENT_TIMEOUT", None, use_prefix=False, environ=env),
-        idle_timeout=get_env_float("RHETOR_IDLE_TIMEOUT", None, use_prefix=False, environ=env),
+        idle_timeout=_optional_finite(
+            get_env_float("RHETOR_IDLE_TIMEOUT", None, use_prefix=False, environ=env), "RHETOR_IDLE_TIMEOUT"
+        ),
         max_retries=retries_value,
         use_fallback=bool(_first(use_fallback, s.get("use_fallback"), True)),
         auth_token=_first(auth_token, s.get("auth_token"), ls.get("auth_token"), _env_str(env, "RHETOR_AUTH_TOKEN")),
-        api=api_value,  # type: ignore[arg-type]
-        transport=transport_value,  # type: ignore[arg-type]
-        context_id=_first(s.get("context_id"), _env_str(env, context_env_name(str(comp)))),
-        ollama_url=_normalise_url(_first(_env_str(env, "OLLAMA_URL"), DEFAULT_OLLAMA_URL), "OLLAMA_URL"),
+        api=_choice(_first(api, _env_str(env, "RHETOR_API"), "auto"), "RHETOR_API", ("auto", "v1", "classic")),  # type: ignore[arg-type]
+        transport=_choice(  # type: ignore[arg-type]
+            _first(transport, _env_str(env, "RHETOR_TRANSPORT"), "auto"), "RHETOR_TRANSPORT", ("auto", "http", "ws")
+        ),
+        context_id=_first(s.get("context_id"), _env_str(env, context_env_name(comp))),
+        ollama_url=checked_url(_first(_env_str(env, "OLLAMA_URL"), DEFAULT_OLLAMA_URL), "OLLAMA_URL"),
         ollama_model=_env_str(env, "OLLAMA_MODEL"),
+        url_credentials=base_credentials,
+        ws_credentials=ws_credentials,
     )
+
+
+def _choice(value: Any, name: str, allowed: tuple[str, ...]) -> str:
+    text = str(value).lower()
+    if text not in allowed:
+        raise ConfigurationError(f"{name} must be {', '.join(allowed[:-1])} or {allowed[-1]}, got {text!r}")
+    return text

@@ -4,7 +4,8 @@ v1's WebSocket stores nothing under ``context_id`` and classic's contexts are wr
 (rhetor-protocol.md §4.7, §6.7): a component that wants a conversation must send the history in ``messages``.
 ``ContextManager`` keeps that history per ``context_id``, trims it to a token budget (the system message and the
 newest turns survive) and can persist each conversation as one JSON file, written atomically so a crash never
-leaves a half-written file behind.
+leaves a half-written file behind; a file it cannot read is renamed ``<name>.corrupt-<UTC timestamp>`` beside it,
+never overwritten.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import json
 import logging
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ._files import atomic_write, keep_aside
 from .config import context_env_name
 from .exceptions import ConfigurationError
 from .models import message_dict
@@ -51,7 +52,8 @@ class ContextManager:
     ``default_context_id`` comes from the argument, else ``<COMPONENT>_CONTEXT_ID``, else the component id.
     ``max_tokens`` (when set) caps every stored conversation: adding a message trims the oldest turns. With
     ``storage_dir`` each conversation lives in ``<storage_dir>/<context_file_name(id)>``, loaded on first use and
-    rewritten after each change. Methods are thread safe and never block on the network.
+    rewritten after each change; an unreadable file is kept aside as ``<file>.corrupt-<UTC timestamp>`` (the
+    WARNING names it) and the conversation starts empty. Methods are thread safe and never block on the network.
     """
 
     def __init__(
@@ -73,6 +75,7 @@ class ContextManager:
         self.model = model
         self.storage_dir = Path(storage_dir) if storage_dir is not None else None
         self._contexts: dict[str, list[dict[str, str]]] = {}
+        self._unsaved: set[str] = set()  # ids whose unreadable file could not be moved aside
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
@@ -91,23 +94,40 @@ class ContextManager:
         messages = self._contexts.get(context_id)
         if messages is not None:
             return messages
-        messages = []
         path = self._path(context_id)
-        if path is not None and path.exists():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                stored = data.get("messages", []) if isinstance(data, dict) else []
-                messages = [message_dict(m) for m in stored]
-            except (OSError, ValueError, ConfigurationError) as error:
-                # A corrupt file must not take the component down; it is replaced on the next write.
-                logger.warning("ignoring unreadable context file %s: %s", path.name, type(error).__name__)
-                messages = []
+        messages = self._read(context_id, path) if path is not None and path.exists() else []
         self._contexts[context_id] = messages
         return messages
 
+    def _read(self, context_id: str, path: Path) -> list[dict[str, str]]:
+        """The stored conversation; an unreadable file is kept aside (never overwritten) and the id starts empty."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or not isinstance(data.get("messages", []), list):
+                raise ValueError("not a conversation file")
+            return [message_dict(m) for m in data.get("messages", [])]
+        except (OSError, ValueError, ConfigurationError) as error:
+            problem = type(error).__name__
+        # A corrupt file must not take the component down, nor be lost to the next write.
+        try:
+            kept = keep_aside(path)
+        except OSError as error:
+            self._unsaved.add(context_id)
+            logger.error(
+                "unreadable context file %s (%s) cannot be moved aside (%s): conversation %r starts empty and is "
+                "not saved until that file is moved or removed",
+                path, problem, type(error).__name__, context_id,
+            )
+        else:
+            logger.warning(
+                "unreadable context file %s (%s) kept as %s; conversation %r starts empty", path, problem, kept,
+                context_id,
+            )
+        return []
+
     def _save(self, context_id: str) -> None:
         path = self._path(context_id)
-        if path is None:
+        if path is None or context_id in self._unsaved:
             return
         payload = {
             "version": _FORMAT_VERSION,
@@ -117,16 +137,7 @@ class ContextManager:
             "messages": self._contexts.get(context_id, []),
         }
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle, ensure_ascii=False, indent=1)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        atomic_write(path, json.dumps(payload, ensure_ascii=False, indent=1))
 
     # -- editing -------------------------------------------------------------------------------------------------
 
@@ -181,6 +192,7 @@ class ContextManager:
         """Remove a conversation from memory and disk; ``True`` if it existed."""
         with self._lock:
             existed = self._contexts.pop(context_id, None) is not None
+            self._unsaved.discard(context_id)
             path = self._path(context_id)
             if path is not None and path.exists():
                 path.unlink()

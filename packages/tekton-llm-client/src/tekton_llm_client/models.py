@@ -240,7 +240,9 @@ class ChatCompletion(BaseModel):
     provider: str = ""
     choices: list[Choice]
     usage: Usage | None = None
+    #: True when the fallback chain (not Rhetor) answered; ``error`` then says why (local canned answer).
     fallback: bool = False
+    error: str | None = None
 
     @property
     def content(self) -> str:
@@ -264,9 +266,11 @@ class ChunkChoice(BaseModel):
 
 
 class ChatCompletionChunk(BaseModel):
-    """OpenAI-shaped stream chunk."""
+    """OpenAI-shaped stream chunk; ``fallback`` marks every chunk of a fallback answer (``error`` its last one)."""
 
     id: str = ""
     object: str = "chat.completion.chunk"
     model: str = ""
     choices: list[ChunkChoice]
+    fallback: bool = False
+    error: str | None = None

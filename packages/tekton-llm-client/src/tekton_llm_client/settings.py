@@ -13,9 +13,18 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from ._urls import safe_url
 from .exceptions import ConfigurationError
 
 __all__ = ["ClientSettings", "LLMSettings", "get_default_settings", "load_settings", "save_settings"]
+
+_URL_FIELDS = frozenset({"rhetor_url", "base_url"})
+
+
+def _masked_repr_args(model: BaseModel) -> Any:
+    """pydantic's repr/str arguments with URL fields shown without credentials or query (they may hold secrets)."""
+    for name, value in BaseModel.__repr_args__(model):
+        yield name, (safe_url(value) if name in _URL_FIELDS and isinstance(value, str) else value)
 
 
 class LLMSettings(BaseModel):
@@ -41,6 +50,9 @@ class LLMSettings(BaseModel):
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
     templates_dir: str | None = None
+
+    def __repr_args__(self) -> Any:
+        return _masked_repr_args(self)
 
     def explicit(self) -> dict[str, Any]:
         """The fields the caller set explicitly and that are not ``None``: the only ones that override."""
@@ -77,6 +89,9 @@ class ClientSettings(BaseModel):
     @rhetor_url.setter
     def rhetor_url(self, value: str | None) -> None:
         self.base_url = value
+
+    def __repr_args__(self) -> Any:
+        return _masked_repr_args(self)
 
     def explicit(self) -> dict[str, Any]:
         """Fields set explicitly (constructor or assignment) and not ``None``."""

@@ -12,7 +12,7 @@ import importlib
 import json
 import re
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any
 
@@ -89,6 +89,19 @@ def _parse_list(text: str) -> list[str]:
             pass
         else:
             return [item if isinstance(item, str) else json.dumps(item) for item in array]
+    items = _list_items(text)
+    if items:
+        return items
+    lines = [line.strip() for line in stripped.splitlines() if line.strip()]
+    if len(lines) > 1:
+        return lines
+    if "," in stripped:
+        return [part.strip() for part in stripped.split(",") if part.strip()]
+    return [stripped]
+
+
+def _list_items(text: str) -> list[str]:
+    """Bulleted or numbered items; an indented line under an item continues it (wrapped text)."""
     items: list[str] = []
     item_indent: int | None = None  # indentation of the item being read; None outside an item
     for line in text.splitlines():
@@ -98,18 +111,10 @@ def _parse_list(text: str) -> list[str]:
             items.append(match.group(2))
             item_indent = len(match.group(1))
         elif item_indent is not None and line.strip() and indent > item_indent:
-            # An indented line under an item continues it (wrapped text).
             items[-1] = f"{items[-1]} {line.strip()}"
         else:
             item_indent = None
-    if items:
-        return items
-    lines = [line.strip() for line in stripped.splitlines() if line.strip()]
-    if len(lines) > 1:
-        return lines
-    if "," in stripped:
-        return [part.strip() for part in stripped.split(",") if part.strip()]
-    return [stripped]
+    return items
 
 
 def _parse_key_value(text: str) -> dict[str, str]:
@@ -211,6 +216,16 @@ def _json_type(value: Any) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean"}.get(type(value), "value")
 
 
+_PARSERS: dict[OutputFormat, Callable[[str], Any]] = {
+    OutputFormat.JSON_ARRAY: JSONParser.parse_array,
+    OutputFormat.LIST: _parse_list,
+    OutputFormat.KEY_VALUE: _parse_key_value,
+    OutputFormat.MARKDOWN: _parse_markdown,
+    OutputFormat.YAML: _parse_yaml,
+}
+"""The text formats besides JSON (whose parse depends on the schema); anything else is the stripped text."""
+
+
 class StructuredOutputParser:
     """Output instructions and parsing for one answer format, a JSON Schema, or a pydantic model."""
 
@@ -265,8 +280,7 @@ class StructuredOutputParser:
         return result
 
     def _parse_format(self, text: str) -> Any:
-        fmt = self.format
-        if fmt is OutputFormat.JSON:
+        if self.format is OutputFormat.JSON:
             wanted = self.schema.get("type") if self.schema is not None else None
             if wanted == "object":
                 # Prefer the first object when prose also holds an array (and the reverse below).
@@ -274,17 +288,8 @@ class StructuredOutputParser:
                     if isinstance(value, dict):
                         return value
             return JSONParser.parse(text)
-        if fmt is OutputFormat.JSON_ARRAY:
-            return JSONParser.parse_array(text)
-        if fmt is OutputFormat.LIST:
-            return _parse_list(text)
-        if fmt is OutputFormat.KEY_VALUE:
-            return _parse_key_value(text)
-        if fmt is OutputFormat.MARKDOWN:
-            return _parse_markdown(text)
-        if fmt is OutputFormat.YAML:
-            return _parse_yaml(text)
-        return text.strip()
+        parse = _PARSERS.get(self.format)
+        return parse(text) if parse is not None else text.strip()
 
     def _validate(self, result: Any) -> Any:
         model = self.model

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ._files import atomic_write
 from .exceptions import TemplateError
 from .structured import OutputFormat
 
@@ -280,33 +281,45 @@ def _templates_from_data(data: Any, stem: str, name: str | None) -> PromptTempla
     if _is_entry(data):
         return _build(data, name or data.get("name") or stem)
     collection = TemplateCollection(name=name or stem)
-    if isinstance(data, list):
-        items: list[tuple[str | None, Any]] = [(None, item) for item in data]
-    elif isinstance(data, Mapping):
-        items = list(data.items())
-    else:
-        raise TemplateError(f"{stem}: not a template, a list of templates or a mapping of templates")
+    items = _collection_items(data, stem)
     wrapper = any(isinstance(value, list) for _key, value in items)
     for key, value in items:
-        if isinstance(value, list):
-            for index, entry in enumerate(value):
-                if not _is_entry(entry) or not entry.get("name"):
-                    raise TemplateError(f"{stem}: item {index} of {key!r} is not a named template")
-                collection.append(_build(entry, entry["name"]))
-        elif _is_entry(value):
-            collection.append(_build(value, value.get("name") or key))
-        elif isinstance(value, str) and key is not None and not wrapper:
-            collection.append(PromptTemplate(name=str(key), template=value))
-        elif key is None:
-            raise TemplateError(f"{stem}: list item is not a named template")
-        elif not wrapper:
-            raise TemplateError(f"{stem}: entry {key!r} is not a template")
+        collection.extend(_members(key, value, stem, wrapper=wrapper))
     for template in collection:
         if not template.name:
             raise TemplateError(f"{stem}: every template in a list needs a name")
     if not collection:
         raise TemplateError(f"{stem}: no templates found")
     return collection
+
+
+def _collection_items(data: Any, stem: str) -> list[tuple[str | None, Any]]:
+    """``(key, value)`` pairs of a collection file: list items have no key."""
+    if isinstance(data, list):
+        return [(None, item) for item in data]
+    if isinstance(data, Mapping):
+        return list(data.items())
+    raise TemplateError(f"{stem}: not a template, a list of templates or a mapping of templates")
+
+
+def _members(key: str | None, value: Any, stem: str, *, wrapper: bool) -> list[PromptTemplate]:
+    """The templates one collection entry holds. In a wrapper (a mapping of lists), non-list keys are metadata."""
+    if isinstance(value, list):
+        members = []
+        for index, entry in enumerate(value):
+            if not _is_entry(entry) or not entry.get("name"):
+                raise TemplateError(f"{stem}: item {index} of {key!r} is not a named template")
+            members.append(_build(entry, entry["name"]))
+        return members
+    if _is_entry(value):
+        return [_build(value, value.get("name") or key)]
+    if isinstance(value, str) and key is not None and not wrapper:
+        return [PromptTemplate(name=str(key), template=value)]
+    if key is None:
+        raise TemplateError(f"{stem}: list item is not a named template")
+    if not wrapper:
+        raise TemplateError(f"{stem}: entry {key!r} is not a template")
+    return []
 
 
 def _load_yaml(text: str, label: str) -> Any:
@@ -528,7 +541,7 @@ class PromptTemplateRegistry:
                 text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
             else:
                 text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-            target.write_text(text, encoding="utf-8")
+            atomic_write(target, text, new_mode=0o644)  # a crash never leaves half a template behind
         except (OSError, ImportError) as exc:
             logger.warning("cannot save template %r to %s: %s", name, target, exc)
             return False

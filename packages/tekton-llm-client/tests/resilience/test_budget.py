@@ -7,11 +7,13 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tekton_llm_client.budget import BudgetLimit, BudgetTracker, period_start
 from tekton_llm_client.exceptions import BudgetExceededError, ConfigurationError
 from tekton_llm_client.models import CompletionResponse
+from tekton_llm_client.testing import closed_port
 from tekton_llm_client.utils import token_counter
 from tekton_llm_client.utils.token_counter import count_tokens
 
@@ -190,3 +192,119 @@ def test_records_from_many_threads_are_all_counted(clock: Clock) -> None:
         thread.join()
     summary = tracker.usage()
     assert summary.count == 800 and summary.total_tokens == 1600
+
+
+# -- holds: a request let through holds its size until it answers or fails ---------------------------------------
+
+
+def test_a_reservation_holds_until_settled_with_the_actual_usage(clock: Clock) -> None:
+    tracker = _tracker(clock, BudgetLimit("daily", max_tokens=100, policy="enforce"))
+    held = tracker.reserve(provider="p", model="m", input_tokens=30, output_tokens=30)
+    assert (held.state, held.tokens, tracker.held_tokens) == ("held", 60, 60)
+    with pytest.raises(BudgetExceededError) as caught:
+        tracker.reserve(provider="p", model="m", input_tokens=41)
+    assert "60 used + 41 requested > 100" in caught.value.message
+    record = held.settle(usage={"prompt_tokens": 30, "completion_tokens": 5})
+    assert (held.state, tracker.held_tokens, record.total_tokens) == ("settled", 0, 35)
+    assert tracker.usage().total_tokens == 35
+    assert tracker.reserve(provider="p", model="m", input_tokens=65).tokens == 65  # 35 + 65 fits
+    with pytest.raises(RuntimeError, match="already settled"):
+        held.settle(usage={"prompt_tokens": 1})
+
+
+def test_a_released_reservation_frees_its_tokens_and_records_nothing(clock: Clock) -> None:
+    tracker = _tracker(clock, BudgetLimit("daily", max_tokens=100, policy="enforce"))
+    with tracker.reserve(input_tokens=90) as held:
+        assert tracker.held_tokens == 90
+    assert (held.state, tracker.held_tokens, tracker.usage().count) == ("released", 0, 0)
+    held.release()  # idempotent
+    assert tracker.reserve(input_tokens=100).tokens == 100
+
+
+def test_holds_count_only_against_limits_that_apply_to_them(clock: Clock) -> None:
+    tracker = _tracker(clock, BudgetLimit("daily", max_tokens=50, policy="enforce", provider="anthropic"))
+    tracker.reserve(provider="anthropic", input_tokens=50)
+    assert tracker.reserve(provider="ollama", input_tokens=10_000).tokens == 0  # no limit applies: nothing held
+    with pytest.raises(BudgetExceededError):
+        tracker.reserve(provider="anthropic", input_tokens=1)
+
+
+def test_check_then_record_in_one_thread_settles_the_hold(clock: Clock) -> None:
+    tracker = _tracker(clock, BudgetLimit("daily", max_tokens=100, policy="enforce"))
+    first = tracker.check(input_tokens=40, output_tokens=40)
+    assert first.reservation is not None and tracker.held_tokens == 80
+    tracker.record(provider="p", model="m", input_tokens=40, output_tokens=2)
+    assert (first.reservation.state, tracker.held_tokens, tracker.usage().total_tokens) == ("settled", 0, 42)
+    # A check never followed by a record (the request failed) is released by the next check in the same thread.
+    tracker.check(input_tokens=58)
+    assert tracker.check(input_tokens=58).requested_tokens == 58
+    assert tracker.held_tokens == 58
+
+
+def test_concurrent_reservations_from_threads_never_exceed_the_limit(clock: Clock) -> None:
+    tracker = _tracker(clock, BudgetLimit("daily", max_tokens=1000, policy="enforce"))
+    admitted: list[int] = []
+    refused: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def work() -> None:
+        barrier.wait()
+        for _ in range(50):
+            try:
+                tracker.reserve(input_tokens=7)
+            except BudgetExceededError:
+                refused.append(1)
+            else:
+                admitted.append(1)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(admitted) == 1000 // 7 and len(refused) == 400 - 1000 // 7
+    assert tracker.held_tokens == 7 * (1000 // 7)
+
+
+# -- holds in the client, against the test server on a real socket ------------------------------------------------
+
+
+async def test_enforce_holds_against_a_concurrent_batch(make_server: Any, make_client: Any) -> None:
+    """60 tokens a day: of 8 concurrent prompts (10 input + up to 40 output tokens each) exactly one is sent."""
+    server = make_server("v1")
+    tracker = BudgetTracker("terma", limits=[BudgetLimit("daily", max_tokens=60, policy="enforce")])
+    client = make_client(server.url, budget=tracker)
+    results = await client.generate_batch(["hello"] * 8, concurrency=8, options={"max_tokens": 40})
+    answered = [r for r in results if r.error is None]
+    refused = [r for r in results if isinstance(r.error, BudgetExceededError)]
+    assert (len(answered), len(refused)) == (1, 7)
+    assert "50 used + 50 requested > 60" in str(refused[0].error)
+    assert server.attempts("/api/v1/chat") == 1  # the refused ones were never sent
+    assert tracker.held_tokens == 0
+    assert tracker.usage().count == 1
+    assert tracker.usage().total_input_tokens == 10  # the answer's actual usage replaced the hold
+
+
+async def test_failed_requests_release_their_holds(make_server: Any, make_client: Any) -> None:
+    server = make_server("v1")
+    server.faults.fail_status, server.faults.fail_times = 400, 4
+    tracker = BudgetTracker("terma", limits=[BudgetLimit("daily", max_tokens=200, policy="enforce")])
+    client = make_client(server.url, budget=tracker)
+    failed = await client.generate_batch(["hello"] * 4, concurrency=4, options={"max_tokens": 40})
+    assert [type(r.error).__name__ for r in failed] == ["InvalidRequestError"] * 4
+    assert tracker.held_tokens == 0 and tracker.usage().count == 0
+    answered = await client.generate_batch(["hello"] * 4, concurrency=4, options={"max_tokens": 40})
+    assert [r.error for r in answered] == [None] * 4  # the failures hold nothing any more
+    assert tracker.usage().count == 4 and tracker.held_tokens == 0
+
+
+async def test_fallback_answers_release_their_holds(make_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OLLAMA_URL", f"http://127.0.0.1:{closed_port()}")
+    tracker = BudgetTracker("terma", limits=[BudgetLimit("daily", max_tokens=60, policy="enforce")])
+    client = make_client(f"http://127.0.0.1:{closed_port()}", budget=tracker, use_fallback=True, max_retries=0)
+    results = await client.generate_batch(["hello"], concurrency=1, options={"max_tokens": 40})
+    assert results[0].response is not None and results[0].response.fallback is True
+    assert tracker.held_tokens == 0 and tracker.usage().count == 0  # a fallback answer costs no Rhetor tokens
+    # In one task, one fallback answer after another: each needs 50 of the 60 tokens, so neither may be left held.
+    for _ in range(2):
+        assert (await client.generate_text("hello", options={"max_tokens": 40})).fallback is True

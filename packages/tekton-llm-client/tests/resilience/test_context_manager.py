@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tekton_llm_client import _files
 from tekton_llm_client.context_manager import ContextManager, context_file_name, fit_messages
 from tekton_llm_client.exceptions import ConfigurationError, InvalidRequestError
 from tekton_llm_client.utils import token_counter
@@ -161,23 +165,83 @@ def test_a_failed_write_leaves_the_previous_file_intact(tmp_path: Path, monkeypa
     path = tmp_path / context_file_name("c")
     before = path.read_text(encoding="utf-8")
 
-    def broken_dump(*args: object, **kwargs: object) -> None:
-        raise OSError("disk full")
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(json, "dump", broken_dump)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(_files.os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
         cm.add_message("user", "second")
     assert path.read_text(encoding="utf-8") == before
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # the temp file was removed
 
 
-def test_a_corrupt_file_is_ignored_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    (tmp_path / context_file_name("c")).write_text("{not json", encoding="utf-8")
+@pytest.mark.parametrize(
+    "content",
+    ["{not json", "[1, 2, 3]", '{"messages": "no list"}', '{"messages": [{"content": "no role"}]}', "\udcff"],
+    ids=["broken-json", "a-list", "messages-not-a-list", "message-without-role", "not-utf8"],
+)
+def test_an_unreadable_file_is_kept_aside_and_named_in_the_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, content: str
+) -> None:
+    path = tmp_path / context_file_name("c")
+    original = content.encode("utf-8", "surrogateescape")
+    path.write_bytes(original)
     cm = ContextManager("c", storage_dir=tmp_path)
-    assert cm.get_messages() == []
-    assert "unreadable context file" in caplog.text
+    with caplog.at_level(logging.WARNING, logger="tekton_llm_client"):
+        assert cm.get_messages() == []
+    [kept] = [p for p in tmp_path.iterdir() if p.name != path.name]
+    assert re.fullmatch(re.escape(path.name) + r"\.corrupt-\d{8}T\d{6}Z", kept.name)
+    assert kept.read_bytes() == original
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert str(kept) in warning.getMessage() and "unreadable context file" in warning.getMessage()
     cm.add_message("user", "fresh start")
     assert ContextManager("c", storage_dir=tmp_path).get_messages() == [{"role": "user", "content": "fresh start"}]
+    assert kept.read_bytes() == original  # the next write did not touch it
+    assert ContextManager("c", storage_dir=tmp_path).context_ids() == ["c"]
+
+
+def test_a_file_that_cannot_be_moved_aside_is_never_overwritten(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / context_file_name("c")
+    path.write_text("{half a conversation", encoding="utf-8")
+
+    def refuse(self: Path, target: object) -> Path:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "rename", refuse)
+    cm = ContextManager("c", storage_dir=tmp_path)
+    with caplog.at_level(logging.WARNING, logger="tekton_llm_client"):
+        cm.add_message("user", "kept in memory only")
+    assert cm.get_messages() == [{"role": "user", "content": "kept in memory only"}]
+    assert path.read_text(encoding="utf-8") == "{half a conversation"
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert str(path) in error.getMessage() and "not saved until that file is moved or removed" in error.getMessage()
+    cm.add_message("user", "other conversation", context_id="d")  # other conversations are still saved
+    assert (tmp_path / context_file_name("d")).exists()
+
+
+def test_keep_aside_never_reuses_a_name(tmp_path: Path) -> None:
+    kept = []
+    for number in range(3):
+        path = tmp_path / "conversation.json"
+        path.write_text(str(number), encoding="utf-8")
+        kept.append(_files.keep_aside(path))
+    assert len({p.name for p in kept}) == 3
+    assert [p.read_text(encoding="utf-8") for p in kept] == ["0", "1", "2"]
+    assert not (tmp_path / "conversation.json").exists()
+
+
+def test_atomic_write_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path) -> None:
+    fresh = tmp_path / "new.json"
+    _files.atomic_write(fresh, "{}")
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600  # conversations are private by default
+    shared = tmp_path / "shared.json"
+    shared.write_text("old", encoding="utf-8")
+    shared.chmod(0o644)
+    _files.atomic_write(shared, b"new")
+    assert (shared.read_bytes(), stat.S_IMODE(shared.stat().st_mode)) == (b"new", 0o644)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.json", "shared.json"]
 
 
 def test_invalid_budget() -> None:

@@ -78,8 +78,9 @@ class HttpDialect(ABC):
         """A complete answer as one done event; raises ``ProviderError`` for in-band errors."""
 
     @abstractmethod
-    def parse_event(self, data: str, request: LLMRequest) -> StreamEvent:
-        """One SSE payload; raises ``ProviderError`` for error events, ``ProtocolError`` for malformed ones."""
+    def parse_event(self, data: str, request: LLMRequest, event_name: str = "message") -> StreamEvent:
+        """One SSE payload (``event_name`` is its SSE event name); raises ``ProviderError`` for error events,
+        ``ProtocolError`` for malformed ones."""
 
     @abstractmethod
     def providers_route(self) -> str | None:
@@ -104,3 +105,15 @@ class HttpDialect(ABC):
     def provider_error(self, message: str, request: LLMRequest) -> exc.ProviderError:
         """The in-band error of this generation."""
         return exc.ProviderError(message, request_id=request.request_id, dialect=self.name)
+
+    def event_error(self, data: str, request: LLMRequest) -> exc.ProviderError:
+        """An SSE event named ``error``: an error whatever its payload says (``error``, ``message``, ``detail`` or
+        plain text) — treating it as a chunk would silently truncate the answer."""
+        try:
+            payload: Any = json.loads(data)
+        except ValueError:
+            payload = data
+        message = first_key(payload, "error", "message", "detail") if isinstance(payload, dict) else payload
+        if isinstance(message, dict):
+            message = first_key(message, "message", "detail") or json.dumps(message)
+        return self.provider_error(str(message or "error event without a message")[:500], request)

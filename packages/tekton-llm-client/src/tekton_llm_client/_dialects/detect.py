@@ -27,6 +27,26 @@ def dialect_from_health(body: Any) -> str | None:
     return None
 
 
+_PROBES: tuple[tuple[str, str, dict[str, Any] | None], ...] = (
+    ("GET", "/api/v1/discovery", None),
+    ("GET", "/providers", None),
+    ("POST", "/api/v1/chat", {}),
+)
+
+
+def _probe_answer(path: str, status: int, body: Any) -> str | None:
+    """What one probe's answer says about the generation (``None``: nothing)."""
+    if path == "/api/v1/discovery" and status == 200:
+        endpoints = body.get("endpoints", []) if isinstance(body, dict) else []
+        paths = {e.get("path") for e in endpoints if isinstance(e, dict)}
+        return "v1" if "/api/v1/chat/stream" in paths else None
+    if path == "/providers":
+        return "classic" if status == 200 else None
+    if path == "/api/v1/chat":
+        return {422: "v1", 404: "classic"}.get(status)
+    return None
+
+
 async def detect_dialect(transport: HttpTransport, request_id: str | None = None) -> str:
     """Probe the server once; ``ConnectionError`` when it is unreachable."""
     health: Any = None
@@ -41,29 +61,15 @@ async def detect_dialect(transport: HttpTransport, request_id: str | None = None
         )
     if decided:
         return decided
-    probes: list[tuple[str, str, dict[str, Any] | None]] = [
-        ("GET", "/api/v1/discovery", None),
-        ("GET", "/providers", None),
-        ("POST", "/api/v1/chat", {}),
-    ]
-    for method, path, body in probes:
+    for method, path, body in _PROBES:
         try:
             result = await transport.request(
                 method, path, json_body=body, request_id=request_id, allow_status=(404, 405, 422)
             )
         except (exc.HTTPStatusError, exc.ProtocolError):
             continue
-        if path == "/api/v1/discovery" and result.status == 200:
-            endpoints = result.body.get("endpoints", []) if isinstance(result.body, dict) else []
-            paths = {e.get("path") for e in endpoints if isinstance(e, dict)}
-            if "/api/v1/chat/stream" in paths:
-                return "v1"
-        elif path == "/providers" and result.status == 200:
-            return "classic"
-        elif path == "/api/v1/chat":
-            if result.status == 422:
-                return "v1"
-            if result.status == 404:
-                return "classic"
+        decided = _probe_answer(path, result.status, result.body)
+        if decided is not None:
+            return decided
     logger.warning("could not tell the Rhetor generation of %s; assuming v1", transport.display_url)
     return "v1"

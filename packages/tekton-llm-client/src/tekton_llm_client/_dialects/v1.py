@@ -54,7 +54,9 @@ class V1Dialect(HttpDialect):
             raw=body,
         )
 
-    def parse_event(self, data: str, request: LLMRequest) -> StreamEvent:
+    def parse_event(self, data: str, request: LLMRequest, event_name: str = "message") -> StreamEvent:
+        if event_name == "error":
+            raise self.event_error(data, request)
         event = load_json_event(data, request_id=request.request_id, dialect=self.name)
         if event.get("error"):
             raise self.provider_error(str(event["error"]), request)

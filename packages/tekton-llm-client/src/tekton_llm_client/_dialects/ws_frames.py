@@ -217,23 +217,29 @@ class ClassicFrames(WSFrameCodec):
             message = str(payload.get("error") or "request failed")
             return Decoded(end=True, error=message, discard=self._error_discards(message))
         if kind == "UPDATE":
-            if "isTyping" in payload:
-                return _SKIP  # typing on/off notices (the off one trails every answer)
-            if payload.get("error"):
-                return Decoded(end=True, error=str(payload["error"]))  # provider error chunk, done: true
-            if "chunk" in payload:
-                text = str(payload.get("chunk") or "")
-                event = self._event(text, payload) if text else None
-                return Decoded(event=event, end=bool(payload.get("done", False)))
-            return Decoded(end=True) if payload.get("done") else _SKIP
+            return self._update(payload)
         if kind == "RESPONSE":
-            if data.get("source") == "SYSTEM" or payload.get("status") == "registered":
-                return _SKIP  # a REGISTER/STATUS reply, not an answer
-            if payload.get("error"):
-                return Decoded(end=True, error=str(payload["error"]))  # provider failure inside a RESPONSE
-            text = str(payload.get("message") or "")
-            return Decoded(event=self._event(text, payload) if text else None, end=True)
+            return self._response(data, payload)
         return _SKIP
+
+    def _update(self, payload: dict[str, Any]) -> Decoded:
+        if "isTyping" in payload:
+            return _SKIP  # typing on/off notices (the off one trails every answer)
+        if payload.get("error"):
+            return Decoded(end=True, error=str(payload["error"]))  # provider error chunk, done: true
+        if "chunk" in payload:
+            text = str(payload.get("chunk") or "")
+            event = self._event(text, payload) if text else None
+            return Decoded(event=event, end=bool(payload.get("done", False)))
+        return Decoded(end=True) if payload.get("done") else _SKIP
+
+    def _response(self, data: dict[str, Any], payload: dict[str, Any]) -> Decoded:
+        if data.get("source") == "SYSTEM" or payload.get("status") == "registered":
+            return _SKIP  # a REGISTER/STATUS reply, not an answer
+        if payload.get("error"):
+            return Decoded(end=True, error=str(payload["error"]))  # provider failure inside a RESPONSE
+        text = str(payload.get("message") or "")
+        return Decoded(event=self._event(text, payload) if text else None, end=True)
 
     @staticmethod
     def _event(text: str, payload: dict[str, Any]) -> StreamEvent:

@@ -8,26 +8,44 @@ error status to the client's exception tree (status, safe message, request id), 
 from __future__ import annotations
 
 import asyncio
+import codecs
 import email.utils
 import json
 import logging
+import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from httpx_sse import EventSource
 
 from .. import exceptions as exc
-from ..config import ClientConfig, safe_url
-from .deadline import deadline
+from .._urls import safe_url
+from ..config import ClientConfig
+from .sse import SSEMessage, SSEParser
+
+if sys.version_info >= (3, 11):
+    from asyncio import timeout_at
+else:  # pragma: no cover - exercised by the 3.10 CI job
+    from async_timeout import timeout_at
 
 __all__ = ["HttpTransport", "JsonResponse", "SSEMessage", "parse_retry_after"]
 
 logger = logging.getLogger("tekton_llm_client")
 
 _USER_AGENT = "tekton-llm-client/0.3"
+
+_TRANSPORT_ERRORS: tuple[tuple[type[httpx.HTTPError], str, str | None], ...] = (
+    # (httpx error, message template, timeout kind or None for a connection error), most specific first
+    (httpx.ConnectTimeout, "connect timeout to {where}", "connect"),
+    (httpx.ReadTimeout, "read timeout from {where}", "read"),
+    (httpx.WriteTimeout, "write timeout to {where}", "write"),
+    (httpx.PoolTimeout, "connection pool exhausted", "pool"),
+    (httpx.RemoteProtocolError, "connection to {where} broke: {error}", None),
+    (httpx.ConnectError, "cannot connect to {where}: {name}", None),
+    (httpx.NetworkError, "cannot connect to {where}: {name}", None),
+)
 
 
 @dataclass(slots=True)
@@ -36,14 +54,6 @@ class JsonResponse:
 
     status: int
     body: Any
-
-
-@dataclass(slots=True)
-class SSEMessage:
-    """One server-sent event (comments are never surfaced)."""
-
-    event: str
-    data: str
 
 
 def parse_retry_after(value: str | None, cap: float) -> float | None:
@@ -89,15 +99,38 @@ def _error_message(response: httpx.Response, body_text: str) -> tuple[str, Any]:
 
 
 class HttpTransport:
-    """Pooled HTTP access to one base URL (path prefix kept: paths are appended, never resolved)."""
+    """Pooled HTTP access to one base URL (path prefix kept: paths are appended, never resolved).
 
-    def __init__(self, config: ClientConfig) -> None:
-        self._config = config
-        self._base = config.base_url.rstrip("/")
-        self._safe_base = safe_url(self._base)  # for messages, reprs and logs: never credentials
+    ``authorization`` is the ``Authorization`` header of every request; ``base_url`` never holds credentials."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        authorization: str | None = None,
+        retry_after_cap: float = 30.0,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._safe_base = safe_url(self._base)  # for messages, reprs and logs: never credentials or a query
+        self._timeout = timeout
+        self._connect_timeout = connect_timeout
+        self._authorization = authorization
+        self._retry_after_cap = retry_after_cap
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._retry_after_cap = config.retry_after_cap
+
+    @classmethod
+    def for_config(cls, config: ClientConfig) -> HttpTransport:
+        """The transport to Rhetor's HTTP API."""
+        return cls(
+            config.base_url,
+            timeout=config.timeout,
+            connect_timeout=config.connect_timeout,
+            authorization=config.authorization(),
+            retry_after_cap=config.retry_after_cap,
+        )
 
     def __repr__(self) -> str:
         return f"HttpTransport(base_url={self._safe_base!r})"
@@ -114,8 +147,8 @@ class HttpTransport:
     def _default_headers(self) -> dict[str, str]:
         """Headers of every request, set once on the pool (per-request merging is measurable, see P2)."""
         headers = {"User-Agent": _USER_AGENT, "Accept": "application/json"}
-        if self._config.auth_token:
-            headers["Authorization"] = f"Bearer {self._config.auth_token}"
+        if self._authorization:
+            headers["Authorization"] = self._authorization
         return headers
 
     def _get_client(self) -> httpx.AsyncClient:
@@ -123,7 +156,7 @@ class HttpTransport:
         if self._client is None or self._loop is not loop or self._client.is_closed:
             # One pool per event loop: a pool bound to a finished loop cannot be reused.
             self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self._config.timeout, connect=self._config.connect_timeout),
+                timeout=httpx.Timeout(self._timeout, connect=self._connect_timeout),
                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
                 headers=self._default_headers(),
                 follow_redirects=False,
@@ -142,20 +175,14 @@ class HttpTransport:
 
     def _map_transport_error(self, error: httpx.HTTPError, request_id: str | None, path: str) -> exc.TektonLLMError:
         where = f"{self._safe_base}{path}"
-        if isinstance(error, httpx.ConnectTimeout):
-            return exc.TimeoutError(f"connect timeout to {where}", kind="connect", request_id=request_id)
-        if isinstance(error, httpx.ReadTimeout):
-            return exc.TimeoutError(f"read timeout from {where}", kind="read", request_id=request_id)
-        if isinstance(error, httpx.WriteTimeout):
-            return exc.TimeoutError(f"write timeout to {where}", kind="write", request_id=request_id)
-        if isinstance(error, httpx.PoolTimeout):
-            return exc.TimeoutError("connection pool exhausted", kind="pool", request_id=request_id)
-        if isinstance(error, httpx.RemoteProtocolError):
-            return exc.ConnectionError(f"connection to {where} broke: {error}", request_id=request_id)
-        if isinstance(error, (httpx.ConnectError, httpx.NetworkError)):
-            return exc.ConnectionError(f"cannot connect to {where}: {type(error).__name__}", request_id=request_id)
         if isinstance(error, httpx.UnsupportedProtocol):
             return exc.ConfigurationError(f"unsupported URL {where}")
+        for kind_of, template, timeout_kind in _TRANSPORT_ERRORS:
+            if isinstance(error, kind_of):
+                message = template.format(where=where, error=error, name=type(error).__name__)
+                if timeout_kind is not None:
+                    return exc.TimeoutError(message, kind=timeout_kind, request_id=request_id)
+                return exc.ConnectionError(message, request_id=request_id)
         return exc.ConnectionError(f"HTTP failure talking to {where}: {type(error).__name__}", request_id=request_id)
 
     def _status_error(
@@ -204,7 +231,7 @@ class HttpTransport:
         if params:
             kwargs["params"] = params
         if timeout is not None:
-            kwargs["timeout"] = httpx.Timeout(timeout, connect=min(timeout, self._config.connect_timeout))
+            kwargs["timeout"] = httpx.Timeout(timeout, connect=min(timeout, self._connect_timeout))
         if logger.isEnabledFor(logging.DEBUG) and json_body is not None:
             logger.debug("request body %s %s: %s", method, path, json.dumps(json_body)[:2000])
         try:
@@ -243,53 +270,109 @@ class HttpTransport:
     ) -> AsyncIterator[SSEMessage]:
         """POST and yield SSE events until the server closes the body.
 
-        The first event must arrive within ``first_event_timeout`` and each later one within ``idle_timeout``;
-        ``: ping`` comments keep the connection alive but do not reset either deadline.
+        The first event must arrive within ``first_event_timeout`` and each later one within ``idle_timeout``
+        of the consumer asking for it; ``: ping`` comments keep the connection alive but reset neither deadline.
         """
-        client = self._get_client()
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
         if request_id:
             headers["X-Request-ID"] = request_id
-        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + first_event_timeout
+        opening = (deadline, first_event_timeout)
+        response = await self._open_stream(path, json_body, headers, opening, request_id, dialect)
         kind = "first_event"
-        streaming = False
+        parser = SSEParser()
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        reads = response.aiter_bytes()
         try:
-            async with deadline(first_event_timeout) as dl:
-                async with client.stream("POST", self.url(path), json=json_body, headers=headers) as response:
-                    self._log("POST", path, response.status_code, started, request_id)
-                    if response.status_code >= 400:
-                        body = (await response.aread()).decode("utf-8", "replace")
-                        raise self._status_error(response, body, request_id, dialect)
-                    content_type = response.headers.get("content-type", "")
-                    if "text/event-stream" not in content_type:
-                        body = (await response.aread()).decode("utf-8", "replace")
-                        raise exc.ProtocolError(
-                            f"expected an event stream from {path}, got {content_type or 'no content type'}",
-                            status_code=response.status_code,
-                            request_id=request_id,
-                            dialect=dialect,
-                            details=body[:200],
-                        )
-                    streaming = True
-                    async for sse in EventSource(response).aiter_sse():
-                        kind = "idle"
-                        # Paused while the consumer holds the event: its time does not count against the
-                        # server, and a deadline must never fire inside the consumer's code.
-                        dl.pause()
-                        yield SSEMessage(sse.event, sse.data)
-                        dl.move(idle_timeout)
-        except TimeoutError as error:
-            if isinstance(error, exc.TektonLLMError):
-                raise
-            what = "first event" if kind == "first_event" else "next event"
+            while True:
+                try:
+                    async with timeout_at(deadline):
+                        data = await anext(reads, None)
+                except asyncio.TimeoutError:
+                    limit = first_event_timeout if kind == "first_event" else idle_timeout
+                    what = "first event" if kind == "first_event" else "next event"
+                    raise exc.TimeoutError(
+                        f"no {what} from {path} within {limit:g}s", kind=kind, request_id=request_id
+                    ) from None
+                if data is None:
+                    return
+                messages = parser.feed(decoder.decode(data))
+                if messages:
+                    kind = "idle"
+                    for message in messages:
+                        yield message
+                    # The idle clock starts when the consumer asks for more: its own time never counts.
+                    deadline = loop.time() + idle_timeout
+        except httpx.HTTPError as error:
+            if isinstance(error, httpx.TimeoutException):
+                raise self._map_transport_error(error, request_id, path) from None
+            raise exc.StreamBrokenError(
+                f"stream from {self._safe_base}{path} broke: {error}", request_id=request_id, dialect=dialect
+            ) from None
+        finally:
+            await response.aclose()
+
+    async def _open_stream(
+        self,
+        path: str,
+        json_body: Any,
+        headers: dict[str, str],
+        deadline: tuple[float, float],
+        request_id: str | None,
+        dialect: str | None,
+    ) -> httpx.Response:
+        """POST with a streamed response; an error status or a body that is not an event stream raises."""
+        client = self._get_client()
+        started = time.perf_counter()
+        try:
+            async with timeout_at(deadline[0]):
+                response = await client.send(
+                    client.build_request("POST", self.url(path), json=json_body, headers=headers), stream=True
+                )
+                self._log("POST", path, response.status_code, started, request_id)
+                if response.status_code < 400 and "text/event-stream" in response.headers.get("content-type", ""):
+                    return response
+                body = (await response.aread()).decode("utf-8", "replace")
+        except asyncio.TimeoutError:
             raise exc.TimeoutError(
-                f"no {what} from {path} within {first_event_timeout if kind == 'first_event' else idle_timeout:g}s",
-                kind=kind,
+                f"no first event from {path} within {deadline[1]:g}s",
+                kind="first_event",
                 request_id=request_id,
             ) from None
         except httpx.HTTPError as error:
-            if streaming and not isinstance(error, httpx.TimeoutException):
-                raise exc.StreamBrokenError(
-                    f"stream from {self._safe_base}{path} broke: {error}", request_id=request_id, dialect=dialect
-                ) from None
+            self._log("POST", path, type(error).__name__, started, request_id)
             raise self._map_transport_error(error, request_id, path) from None
+        await response.aclose()
+        if response.status_code >= 400:
+            raise self._status_error(response, body, request_id, dialect)
+        content_type = response.headers.get("content-type", "")
+        raise exc.ProtocolError(
+            f"expected an event stream from {path}, got {content_type or 'no content type'}",
+            status_code=response.status_code,
+            request_id=request_id,
+            dialect=dialect,
+            details=body[:200],
+        )
+
+    async def stream_lines(self, path: str, json_body: Any, *, request_id: str | None) -> AsyncGenerator[str, None]:
+        """POST and yield the non-blank lines of the streamed body (NDJSON); each read within the read timeout."""
+        client = self._get_client()
+        started = time.perf_counter()
+        try:
+            response = await client.send(client.build_request("POST", self.url(path), json=json_body), stream=True)
+        except httpx.HTTPError as error:
+            self._log("POST", path, type(error).__name__, started, request_id)
+            raise self._map_transport_error(error, request_id, path) from None
+        self._log("POST", path, response.status_code, started, request_id)
+        try:
+            if response.status_code >= 400:
+                body = (await response.aread()).decode("utf-8", "replace")
+                raise self._status_error(response, body, request_id, None)
+            async for line in response.aiter_lines():
+                if line.strip():
+                    yield line
+        except httpx.HTTPError as error:
+            raise self._map_transport_error(error, request_id, path) from None
+        finally:
+            await response.aclose()

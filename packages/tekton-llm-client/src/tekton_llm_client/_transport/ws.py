@@ -1,8 +1,13 @@
-"""WebSocket transport: one text-frame JSON connection, with every failure mapped to the client's exceptions.
+"""WebSocket transport: a JSON text-frame connection, and the transport that runs one request at a time over it.
 
-It knows nothing of Rhetor's generations. It sends only JSON objects (a non-JSON text frame silently kills the
-v1 server's read loop, rhetor-protocol.md §5.5), reads one frame at a time under a deadline, and never puts the
-bearer token, the URL's credentials or its query string into a message or log line.
+``WebSocketConnection`` knows nothing of Rhetor's generations. It sends only JSON objects (a non-JSON text frame
+silently kills the v1 server's read loop, rhetor-protocol.md §5.5), reads one frame at a time under a deadline, and
+never puts the ``Authorization`` value, URL credentials or the query string into a message or log line.
+
+``WebSocketTransport`` runs requests through a generation's frame codec (``_dialects/ws_frames.py``): it connects on
+demand, serializes requests (no generation echoes request ids), and discards a socket whose state is unknown. It has
+no policy of its own — no retries, no backoff, no configuration, no detection: a failed connect raises at once and
+the caller's ``RetryPolicy`` decides what happens next.
 """
 
 from __future__ import annotations
@@ -10,17 +15,22 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
+from contextlib import aclosing
+from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.protocol import State
 
 from .. import exceptions as exc
-from ..config import safe_url
+from .._request import LLMRequest, StreamEvent
+from .._urls import safe_url
 
-__all__ = ["UnsentFrameError", "WebSocketConnection"]
+if TYPE_CHECKING:
+    from .._dialects.ws_frames import Decoded, WSFrameCodec
+
+__all__ = ["UnsentFrameError", "WebSocketConnection", "WebSocketTransport"]
 
 logger = logging.getLogger("tekton_llm_client")
 
@@ -67,15 +77,15 @@ class WebSocketConnection:
         cls,
         url: str,
         *,
-        auth_token: str | None = None,
+        authorization: str | None = None,
         open_timeout: float = 10.0,
         close_timeout: float = 2.0,
         request_id: str | None = None,
     ) -> WebSocketConnection:
-        """Connect (websockets >= 14 asyncio API); the token travels as ``Authorization: Bearer``."""
+        """Connect (websockets >= 14 asyncio API) sending ``authorization`` as the ``Authorization`` header."""
         headers = {"User-Agent": _USER_AGENT}
-        if auth_token:
-            headers["Authorization"] = f"Bearer {auth_token}"
+        if authorization:
+            headers["Authorization"] = authorization
         where = safe_url(url)
         try:
             connection = await connect(
@@ -185,3 +195,279 @@ class WebSocketConnection:
             logger.debug("closing WebSocket to %s failed: %s", self.url, type(error).__name__)
         finally:
             await drain
+
+
+_CLOSE_TIMEOUT = 2.0
+CloseCallback = Callable[[int | None], Coroutine[Any, Any, None]]
+
+
+class WebSocketTransport:
+    """Requests over one WebSocket URL, one at a time per event loop, each as ``StreamEvent``s."""
+
+    def __init__(
+        self,
+        url: str,
+        codec: WSFrameCodec,
+        *,
+        authorization: str | None = None,
+        open_timeout: float = 10.0,
+        frame_timeout: float = 30.0,
+        close_timeout: float = _CLOSE_TIMEOUT,
+        on_close: CloseCallback | None = None,
+    ) -> None:
+        self.url = url
+        self.codec = codec
+        self.frame_timeout = frame_timeout
+        self._authorization = authorization
+        self._open_timeout = open_timeout
+        self._close_timeout = min(close_timeout, frame_timeout)
+        self._on_close = on_close
+        self._conn: WebSocketConnection | None = None
+        self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def __repr__(self) -> str:
+        return f"WebSocketTransport(url={safe_url(self.url)!r}, dialect={self.codec.dialect!r})"
+
+    @property
+    def connected(self) -> bool:
+        """Whether a socket is open right now."""
+        return self._conn is not None and self._conn.is_open
+
+    def lock(self) -> asyncio.Lock:
+        """The request lock of the running loop; a socket of another (finished) loop is forgotten."""
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._loop is not loop:
+            self._lock = asyncio.Lock()
+            self._loop = loop
+            self._conn = None
+            self._tasks = set()
+        return self._lock
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def connection(self, request_id: str | None) -> WebSocketConnection:
+        """The open socket, connecting (and registering) now if there is none. Call with ``lock()`` held."""
+        conn = self._conn
+        if conn is not None and conn.is_open:
+            return conn
+        if conn is not None:
+            self._drop(conn)
+        conn = await WebSocketConnection.open(
+            self.url,
+            authorization=self._authorization,
+            open_timeout=self._open_timeout,
+            close_timeout=self._close_timeout,
+            request_id=request_id,
+        )
+        register = self.codec.register_frame() if self.codec.registers else None
+        if register is not None:
+            try:
+                await self._handshake(conn, register, request_id)
+            except exc.TektonLLMError:
+                self._drop(conn)
+                raise
+        self._conn = conn
+        self._spawn(self._watch(conn))
+        logger.info("WebSocket connected to %s (%s)", conn.url, self.codec.dialect)
+        return conn
+
+    async def _watch(self, conn: WebSocketConnection) -> None:
+        """Forget a socket once it closed, whoever closed it, and report its close code.
+
+        Cancelled (at event-loop shutdown, before async generators are finalized) the socket is *not* forgotten:
+        it is still open, and the ``aclose()`` that follows must find it to close it."""
+        await conn.wait_closed()
+        if self._conn is conn:
+            self._conn = None
+        logger.info("WebSocket to %s closed (code %s)", conn.url, conn.close_code)
+        if self._on_close is not None:
+            await self._on_close(conn.close_code)
+
+    def _drop(self, conn: WebSocketConnection) -> None:
+        """Stop using a socket; it is closed in the background so the caller's error is not delayed."""
+        if self._conn is conn:
+            self._conn = None
+        self._spawn(conn.close())
+
+    async def _handshake(
+        self, conn: WebSocketConnection, frame: dict[str, Any], request_id: str | None
+    ) -> dict[str, Any]:
+        await conn.send_json(frame, request_id=request_id)
+        while True:
+            decoded = self.codec.handshake_reply(await conn.receive_json(self.frame_timeout, request_id=request_id))
+            if decoded.error is not None:
+                if decoded.discard:
+                    self._drop(conn)
+                raise service_error(decoded.error, request_id, self.codec.dialect)
+            if decoded.end:
+                return dict(decoded.event.raw or {}) if decoded.event else {}
+
+    async def status(self) -> dict[str, Any]:
+        """The server's ``STATUS`` payload (classic and the LLM Adapter service; v1 has none)."""
+        frame = self.codec.status_frame()
+        if frame is None:
+            raise exc.UnsupportedOperation(
+                f"the {self.codec.dialect} WebSocket has no such request", dialect=self.codec.dialect
+            )
+        async with self.lock():
+            return await self._handshake(await self.connection(None), frame, None)
+
+    async def connect(self) -> None:
+        """Open the socket now (classic: and register)."""
+        async with self.lock():
+            await self.connection(None)
+
+    async def aclose(self) -> None:
+        """Close the socket and wait for background closing to finish. The transport may be used again."""
+        if self._loop is not None and self._loop is not asyncio.get_running_loop():
+            self._conn, self._tasks = None, set()  # the loop that owned them is gone
+            return
+        conn = self._conn
+        if conn is not None:
+            self._drop(conn)
+        while self._tasks:
+            watchers_and_closes = list(self._tasks)
+            await asyncio.gather(*watchers_and_closes, return_exceptions=True)
+
+    # -- one request ---------------------------------------------------------------------------------------------
+
+    async def exchange(self, request: LLMRequest, *, single_message: bool = False) -> AsyncGenerator[StreamEvent, None]:
+        """Run one request: its text events, then exactly one ``done`` event (no text).
+
+        An answer without text is not an error here: the done event carries ``raw={"empty_answer": True}``.
+        Failures: ``ProviderError`` for error frames, ``ServiceUnavailableError`` for "not initialized",
+        ``TimeoutError(kind="read")`` / ``ConnectionError`` before any text, ``IncompleteStreamError`` with the
+        partial text after some, ``ProtocolError`` for a frame that is not a JSON object. ``request.timeout``, when
+        set, replaces the frame timeout. Nothing is retried here."""
+        async with self.lock():
+            # aclosing: an abandoned stream must drop its socket before the lock goes to the next request.
+            async with aclosing(self._exchange(request, single_message)) as events:
+                async for event in events:
+                    yield event
+
+    async def _send(self, request: LLMRequest, single_message: bool) -> WebSocketConnection:
+        conn = await self.connection(request.request_id)
+        try:
+            await conn.send_json(
+                self.codec.request_frame(request, single_message=single_message), request_id=request.request_id
+            )
+        except UnsentFrameError:
+            # The socket closed while idle and the server never saw the frame: reconnect once and send it.
+            self._drop(conn)
+            conn = await self.connection(request.request_id)
+            await conn.send_json(
+                self.codec.request_frame(request, single_message=single_message), request_id=request.request_id
+            )
+        return conn
+
+    async def _exchange(self, request: LLMRequest, single_message: bool) -> AsyncGenerator[StreamEvent, None]:
+        conn = await self._send(request, single_message)
+        answer = _Answer(request, self.codec.dialect)
+        in_sync = False
+        try:
+            while not in_sync:
+                decoded = await self._receive(conn, request, answer)
+                if decoded.discard:
+                    self._drop(conn)
+                event = answer.take(decoded)
+                if event is not None:
+                    yield event
+                in_sync = decoded.end
+        finally:
+            if not in_sync and self._conn is conn:
+                # Left mid-answer (error or abandoned stream): the rest of the answer would confuse the next one.
+                self._drop(conn)
+        yield answer.finish()
+
+    async def _receive(self, conn: WebSocketConnection, request: LLMRequest, answer: _Answer) -> Decoded:
+        try:
+            received = await conn.receive_json(request.timeout or self.frame_timeout, request_id=request.request_id)
+            return self.codec.decode(received, request)
+        except exc.ProtocolError as error:
+            if answer.parts:
+                error.details = {"partial_text": answer.text}
+            raise
+        except (exc.TimeoutError, exc.ConnectionError) as error:
+            raise answer.broken(error) from None
+
+
+class _Answer:
+    """What one WebSocket answer delivered so far, and how it ends."""
+
+    __slots__ = ("dialect", "error", "last", "parts", "request")
+
+    def __init__(self, request: LLMRequest, dialect: str) -> None:
+        self.request = request
+        self.dialect = dialect
+        self.parts: list[str] = []
+        self.last = StreamEvent(context_id=request.context_id)
+        self.error: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def take(self, decoded: Decoded) -> StreamEvent | None:
+        """The text event of a frame, if any, remembering its metadata and a first error."""
+        if decoded.error is not None and self.error is None:
+            self.error = decoded.error
+        event = decoded.event
+        if event is None:
+            return None
+        last = self.last
+        self.last = StreamEvent(
+            model=event.model or last.model,
+            provider=event.provider or last.provider,
+            context_id=event.context_id or last.context_id,
+            fallback=event.fallback or last.fallback,
+        )
+        if not event.text:
+            return None
+        self.parts.append(event.text)
+        return event
+
+    def finish(self) -> StreamEvent:
+        """The done event, or the error the answer ended with."""
+        if self.error is not None:
+            raise service_error(self.error, self.request.request_id, self.dialect, self.text)
+        last = self.last
+        return StreamEvent(
+            done=True,
+            model=last.model,
+            provider=last.provider,
+            context_id=last.context_id,
+            fallback=last.fallback,
+            raw=None if self.parts else {"empty_answer": True},
+        )
+
+    def broken(self, error: exc.TektonLLMError) -> exc.TektonLLMError:
+        """The error for an answer that stopped without its terminator."""
+        request_id = self.request.request_id
+        if self.parts:
+            return exc.IncompleteStreamError(
+                f"WebSocket answer broke off: {error.message}",
+                partial_text=self.text,
+                request_id=request_id,
+                dialect=self.dialect,
+            )
+        if isinstance(error, exc.TimeoutError):
+            return exc.TimeoutError(
+                f"{error.message} (answer not started)", kind="read", request_id=request_id, dialect=self.dialect
+            )
+        return exc.ConnectionError(
+            f"{error.message} before the answer was complete", request_id=request_id, dialect=self.dialect
+        )
+
+
+def service_error(message: str, request_id: str | None, dialect: str, partial_text: str = "") -> exc.TektonLLMError:
+    """The error of an error frame: "not initialized" means Rhetor is up but not ready (retryable, a reason to fall
+    back, rhetor-protocol.md §10 row 24); anything else is the provider's."""
+    details = {"partial_text": partial_text} if partial_text else None
+    if "not initialized" in message.lower():
+        return exc.ServiceUnavailableError(message, request_id=request_id, dialect=dialect, details=details)
+    return exc.ProviderError(message, request_id=request_id, dialect=dialect, details=details)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Protocol
 
 from .._request import LLMRequest, StreamEvent
@@ -19,6 +19,10 @@ class FallbackLink(Protocol):
 
     def stream(self, request: LLMRequest) -> AsyncIterator[StreamEvent]:
         """The answer as events, the last one done."""
+        ...
+
+    def events(self, request: LLMRequest) -> AsyncGenerator[StreamEvent, None]:
+        """What the client's pipeline reads: ``stream`` for streaming requests, else one done event."""
         ...
 
     async def aclose(self) -> None:

@@ -6,16 +6,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from .._request import LLMRequest, StreamEvent
 from ..models import AvailableProviders, CompletionResponse, StreamingChunk
 
-__all__ = ["FALLBACK_MODEL", "FALLBACK_PROVIDER", "FALLBACK_TEXT", "FallbackAdapter", "LocalFallbackAdapter"]
+__all__ = [
+    "FALLBACK_ERROR",
+    "FALLBACK_MODEL",
+    "FALLBACK_PROVIDER",
+    "FALLBACK_TEXT",
+    "FallbackAdapter",
+    "LocalFallbackAdapter",
+]
 
 FALLBACK_PROVIDER = "local-fallback"
 FALLBACK_MODEL = "local-fallback"
+#: What ``error`` says on every shape of a local fallback answer (response, chunk, OpenAI-shaped result).
+FALLBACK_ERROR = "LLM service unavailable"
 FALLBACK_TEXT = (
     "LLM service unavailable: Rhetor could not be reached and no local model answered, "
     "so no answer was generated for this request. Please try again later."
@@ -23,7 +32,10 @@ FALLBACK_TEXT = (
 
 
 class LocalFallbackAdapter:
-    """Canned answers when nothing else can answer; ``fallback_models`` are extra Rhetor models to try first."""
+    """Canned answers when nothing else can answer; ``fallback_models`` are extra Rhetor models to try first.
+
+    Unknown keyword arguments are a ``TypeError`` (a misspelt ``fallback_model=`` must not pass silently), and
+    ``is_available()`` is ``False``: no model stands behind the canned answer."""
 
     name = FALLBACK_PROVIDER
 
@@ -33,7 +45,6 @@ class LocalFallbackAdapter:
         fallback_models: list[str] | None = None,
         max_retries: int = 1,
         timeout: float | None = None,
-        **_legacy: Any,
     ) -> None:
         self.component_id = component_id
         self.fallback_models = list(fallback_models or [])
@@ -51,12 +62,19 @@ class LocalFallbackAdapter:
             provider=FALLBACK_PROVIDER,
             context_id=request.context_id,
             fallback=True,
+            error=FALLBACK_ERROR,
         )
 
     async def complete(self, request: LLMRequest) -> StreamEvent:
+        """The canned answer as one done event."""
         return self._event(request)
 
     async def stream(self, request: LLMRequest) -> AsyncIterator[StreamEvent]:
+        """The canned answer as one done event."""
+        yield self._event(request)
+
+    async def events(self, request: LLMRequest) -> AsyncGenerator[StreamEvent, None]:
+        """The canned answer as one done event (streaming or not)."""
         yield self._event(request)
 
     async def aclose(self) -> None:
@@ -70,7 +88,8 @@ class LocalFallbackAdapter:
         return None
 
     async def is_available(self) -> bool:
-        return True
+        """``False``: the local link only produces the "LLM service unavailable" notice, no model answers."""
+        return False
 
     async def complete_chat(self, messages: list[Any] | None = None, **_: Any) -> CompletionResponse:
         return CompletionResponse(
@@ -79,7 +98,7 @@ class LocalFallbackAdapter:
             provider=FALLBACK_PROVIDER,
             fallback=True,
             context_id=self.component_id or "",
-            error="LLM service unavailable",
+            error=FALLBACK_ERROR,
         )
 
     async def stream_chat(self, messages: list[Any] | None = None, **_: Any) -> AsyncIterator[StreamingChunk]:
@@ -90,6 +109,7 @@ class LocalFallbackAdapter:
             fallback=True,
             done=True,
             context_id=self.component_id or "",
+            error=FALLBACK_ERROR,
         )
 
     async def get_providers(self) -> AvailableProviders:
@@ -102,7 +122,7 @@ class LocalFallbackAdapter:
     def get_provider_info(self) -> dict[str, Any]:
         return {
             "name": "Local fallback",
-            "available": True,
+            "available": False,
             "models": {FALLBACK_MODEL: {"id": FALLBACK_MODEL, "name": "Local fallback (canned answer)"}},
         }
 

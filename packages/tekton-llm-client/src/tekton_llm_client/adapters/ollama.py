@@ -1,17 +1,25 @@
-"""Ollama as the second link of the fallback chain: ``POST /api/chat`` with NDJSON streaming."""
+"""Ollama as the second link of the fallback chain: ``POST /api/chat``, NDJSON when streaming.
+
+Its HTTP goes through the client's transport layer (``HttpTransport``), so connection handling and error mapping
+are the same as for Rhetor.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 from .. import exceptions as exc
 from .._request import LLMRequest, StreamEvent
+from .._transport.http import HttpTransport
+from .._urls import safe_url
 
 __all__ = ["OllamaAdapter"]
 
 DEFAULT_OLLAMA_MODEL = "llama3"
+_PATH = "/api/chat"
 
 
 class OllamaAdapter:
@@ -22,19 +30,10 @@ class OllamaAdapter:
     def __init__(self, url: str, model: str | None = None, timeout: float = 30.0, connect_timeout: float = 2.0) -> None:
         self.url = url.rstrip("/")
         self.model = model or DEFAULT_OLLAMA_MODEL
-        self._timeout = timeout
-        self._connect_timeout = connect_timeout
-        self._client: Any = None
+        self._http = HttpTransport(self.url, timeout=timeout, connect_timeout=min(connect_timeout, timeout))
 
     def __repr__(self) -> str:
-        return f"OllamaAdapter(url={self.url!r}, model={self.model!r})"
-
-    def _http(self) -> Any:
-        import httpx
-
-        if self._client is None or self._client.is_closed:
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout, connect=self._connect_timeout))
-        return self._client
+        return f"OllamaAdapter(url={safe_url(self.url)!r}, model={self.model!r})"
 
     def _body(self, request: LLMRequest, stream: bool) -> dict[str, Any]:
         options: dict[str, Any] = {}
@@ -51,7 +50,11 @@ class OllamaAdapter:
             body["options"] = options
         return body
 
-    def _event(self, data: dict[str, Any], request: LLMRequest) -> StreamEvent:
+    def _event(self, data: Any, request: LLMRequest) -> StreamEvent:
+        if not isinstance(data, dict):
+            raise exc.ProtocolError(
+                "ollama answered with something other than an object", request_id=request.request_id
+            )
         if data.get("error"):
             raise exc.ProviderError(f"ollama: {data['error']}", request_id=request.request_id)
         message = data.get("message") or {}
@@ -64,56 +67,20 @@ class OllamaAdapter:
             fallback=True,
         )
 
-    async def _post(self, request: LLMRequest, stream: bool) -> Any:
-        import httpx
-
-        client = self._http()
-        try:
-            req = client.build_request("POST", f"{self.url}/api/chat", json=self._body(request, stream))
-            response = await client.send(req, stream=True)
-        except httpx.TimeoutException:
-            raise exc.TimeoutError(f"ollama at {self.url} timed out", request_id=request.request_id) from None
-        except httpx.HTTPError as error:
-            raise exc.ConnectionError(
-                f"cannot reach ollama at {self.url}: {type(error).__name__}", request_id=request.request_id
-            ) from None
-        if response.status_code >= 400:
-            text = (await response.aread()).decode("utf-8", "replace")
-            await response.aclose()
-            raise exc.error_for_status(response.status_code, f"ollama: {text[:200]}", request_id=request.request_id)
-        return response
-
     async def complete(self, request: LLMRequest) -> StreamEvent:
-        import httpx
-
-        response = await self._post(request, stream=False)
-        try:
-            data = json.loads(await response.aread())
-        except httpx.HTTPError as error:
-            raise exc.ConnectionError(
-                f"ollama answer broke off: {type(error).__name__}", request_id=request.request_id
-            ) from None
-        except ValueError:
-            raise exc.ProtocolError("ollama answered with malformed JSON", request_id=request.request_id) from None
-        finally:
-            await response.aclose()
-        if not isinstance(data, dict):
-            raise exc.ProtocolError(
-                "ollama answered with something other than an object", request_id=request.request_id
-            )
-        event = self._event(data, request)
+        """One whole answer as a done event."""
+        response = await self._http.request(
+            "POST", _PATH, json_body=self._body(request, False), request_id=request.request_id
+        )
+        event = self._event(response.body, request)
         event.done = True
         return event
 
     async def stream(self, request: LLMRequest) -> AsyncIterator[StreamEvent]:
-        import httpx
-
-        response = await self._post(request, stream=True)
-        saw_done = False
-        try:
-            async for line in response.aiter_lines():
-                if not line.strip():
-                    continue
+        """The answer as events; a stream that ends without Ollama's ``done`` is ``IncompleteStreamError``."""
+        body = self._body(request, True)
+        async with aclosing(self._http.stream_lines(_PATH, body, request_id=request.request_id)) as lines:
+            async for line in lines:
                 try:
                     data = json.loads(line)
                 except ValueError:
@@ -121,20 +88,19 @@ class OllamaAdapter:
                         "ollama sent a malformed NDJSON line", request_id=request.request_id
                     ) from None
                 event = self._event(data, request)
-                saw_done = event.done
                 yield event
-                if saw_done:
+                if event.done:
                     return
-        except httpx.HTTPError as error:
-            raise exc.ConnectionError(
-                f"ollama stream broke: {type(error).__name__}", request_id=request.request_id
-            ) from None
-        finally:
-            await response.aclose()
-        if not saw_done:
-            raise exc.IncompleteStreamError("ollama stream ended without done", request_id=request.request_id)
+        raise exc.IncompleteStreamError("ollama stream ended without done", request_id=request.request_id)
+
+    async def events(self, request: LLMRequest) -> AsyncGenerator[StreamEvent, None]:
+        """What the client's pipeline reads: the stream for streaming requests, else one done event."""
+        if not request.stream:
+            yield await self.complete(request)
+            return
+        async for event in self.stream(request):
+            yield event
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        """Release the connection pool."""
+        await self._http.aclose()

@@ -10,11 +10,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._lifecycle import closed_port
+    from ._lifecycle import serve_asgi
     from .faults import Faults
     from .ollama import OllamaTestServer
     from .recording import RecordedFrame, RecordedRequest
     from .server import PROFILES, RhetorTestServer
+    from .sockets import closed_port, listen
 
 __all__ = [
     "PROFILES",
@@ -24,6 +25,8 @@ __all__ = [
     "RecordedRequest",
     "RhetorTestServer",
     "closed_port",
+    "listen",
+    "serve_asgi",
 ]
 
 _HOMES = {
@@ -33,7 +36,9 @@ _HOMES = {
     "Faults": ".faults",
     "RecordedFrame": ".recording",
     "RecordedRequest": ".recording",
-    "closed_port": "._lifecycle",
+    "closed_port": ".sockets",
+    "listen": ".sockets",
+    "serve_asgi": "._lifecycle",
 }
 
 

@@ -11,9 +11,9 @@ import asyncio
 import contextlib
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from types import FrameType, TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -22,6 +22,9 @@ from ._abort import quiet_uvicorn_errors
 from ._context import ServerContext
 from .faults import Faults
 from .recording import RecordedFrame, RecordedRequest, Recorder
+from .sockets import closed_port, http_base, listen
+
+__all__ = ["ThreadedServer", "closed_port", "http_base", "listen", "serve_asgi"]
 
 _Server = TypeVar("_Server", bound="ThreadedServer")
 
@@ -29,40 +32,14 @@ _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 10.0
 
 
-def listen(host: str, port: int) -> socket.socket:
-    """A bound, listening TCP socket; connections queue in its backlog until the loop accepts them."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted sockets only when proto says TCP;
-    # without it every response pays Nagle + delayed ACK (~40 ms).
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(128)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
-def closed_port(host: str = "127.0.0.1") -> int:
-    """A port on ``host`` that nothing listens on (bound once, then released): connecting is refused."""
-    with contextlib.closing(listen(host, 0)) as sock:
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def http_base(host: str, port: int, scheme: str = "http") -> str:
-    shown = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{shown}:{port}"
-
-
 class _Uvicorn(uvicorn.Server):
-    """uvicorn without its 100 ms polling loop and with an abrupt shutdown."""
+    """uvicorn that reports when it serves, without its 100 ms polling loop, and (``abrupt``) cutting connections
+    at shutdown instead of waiting for them."""
 
-    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None]) -> None:
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None], *, abrupt: bool = True) -> None:
         super().__init__(config)
         self._on_started = on_started
+        self._abrupt = abrupt
         self._stop: asyncio.Event | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -88,6 +65,9 @@ class _Uvicorn(uvicorn.Server):
             self._stop.set()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if not self._abrupt:
+            await super().shutdown(sockets)
+            return
         for server in self.servers:
             server.close()
         for sock in sockets or []:
@@ -101,6 +81,32 @@ class _Uvicorn(uvicorn.Server):
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=_STOP_TIMEOUT)
+
+
+@contextlib.asynccontextmanager
+async def serve_asgi(app: ASGIApp, sock: socket.socket, **options: Any) -> AsyncIterator[str]:
+    """Serve ``app`` on the listening ``sock`` inside the running event loop; yields the base URL once requests are
+    accepted and stops at exit with uvicorn's graceful shutdown (lifespan included). ``options`` go to
+    ``uvicorn.Config`` (default: ``log_level="warning"``).
+
+    For stubs and services in async tests: nothing polls for start-up, and a failed start-up raises here.
+    """
+    started = asyncio.Event()
+    options.setdefault("log_level", "warning")
+    server = _Uvicorn(uvicorn.Config(app, **options), on_started=started.set, abrupt=False)
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    waiting = asyncio.create_task(started.wait())
+    await asyncio.wait({serving, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    if not started.is_set():
+        waiting.cancel()
+        serving.result()  # the start-up error, if it raised one
+        raise RuntimeError(f"{app!r} did not start serving")
+    host, port = sock.getsockname()[:2]
+    try:
+        yield http_base(host, port)
+    finally:
+        server.request_stop()
+        await serving
 
 
 class ThreadedServer:

@@ -27,6 +27,21 @@ def _position(after: int | None, total: int) -> int | None:
     return None if after is None else min(max(after, 0), total)
 
 
+def _interruptions(faults: Faults, total: int) -> dict[int, list[Piece | None]]:
+    """What happens before chunk ``index`` (``total`` = after the last): malformed, stall (``None``), error, drop."""
+    plan: dict[int, list[Piece | None]] = {}
+    for after, piece in (
+        (faults.malformed_after_chunks, Piece("malformed")),
+        (faults.stall_after_chunks if faults.stall_seconds > 0 else None, None),
+        (faults.error_after_chunks, Piece("error", faults.error_message)),
+        (faults.close_after_chunks, Piece("drop")),
+    ):
+        index = _position(after, total)
+        if index is not None:
+            plan.setdefault(index, []).append(piece)
+    return plan
+
+
 async def pieces(
     text: str, model: str, faults: Faults, *, size: int | None = None, delay: float | None = None
 ) -> AsyncIterator[Piece]:
@@ -41,26 +56,19 @@ async def pieces(
     elif delay is None:
         delay = simulated.chunk_delay(model)
     chunks = simulated.split(text, size)
-    total = len(chunks)
-    malformed_at = _position(faults.malformed_after_chunks, total)
-    stall_at = _position(faults.stall_after_chunks, total)
-    error_at = _position(faults.error_after_chunks, total)
-    drop_at = _position(faults.close_after_chunks, total)
+    plan = _interruptions(faults, len(chunks))
     stall_seconds = faults.stall_seconds
     if faults.first_event_delay > 0:
         await asyncio.sleep(faults.first_event_delay)
-    for index in range(total + 1):
-        if index == malformed_at:
-            yield Piece("malformed")
-        if index == stall_at and stall_seconds > 0:
-            await asyncio.sleep(stall_seconds)
-        if index == error_at:
-            yield Piece("error", faults.error_message)
-            return
-        if index == drop_at:
-            yield Piece("drop")
-            return
-        if index == total:
+    for index in range(len(chunks) + 1):
+        for piece in plan.get(index, ()):
+            if piece is None:
+                await asyncio.sleep(stall_seconds)
+                continue
+            yield piece
+            if piece.kind in ("error", "drop"):
+                return
+        if index == len(chunks):
             return
         if index and delay > 0:
             await asyncio.sleep(delay)

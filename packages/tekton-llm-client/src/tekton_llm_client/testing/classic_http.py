@@ -154,9 +154,20 @@ def _register_info(app: FastAPI, ctx: ServerContext, *, as_shipped: bool) -> Non
 
 
 def _register_generation(app: FastAPI, ctx: ServerContext, *, as_shipped: bool) -> None:
-    def reply(raw: dict[str, Any], default: str) -> str:
-        return ctx.reply(raw, lambda: default)
+    _register_message(app, ctx, as_shipped=as_shipped)
+    _register_chat(app, ctx, as_shipped=as_shipped)
+    _register_stream(app, ctx, as_shipped=as_shipped)
 
+    @app.get("/templates")
+    async def templates() -> Response:
+        return _error(500, "TemplateManager.list_templates() got an unexpected keyword argument 'tag'")
+
+    @app.get("/prompts")
+    async def prompts() -> Response:
+        return _error(500, "PromptRegistry.list_prompts() got an unexpected keyword argument 'tag'")
+
+
+def _register_message(app: FastAPI, ctx: ServerContext, *, as_shipped: bool) -> None:
     @app.post("/message")
     async def message(body: ClassicMessageRequest, request: Request) -> Response:
         if as_shipped:
@@ -166,21 +177,22 @@ def _register_generation(app: FastAPI, ctx: ServerContext, *, as_shipped: bool) 
         provider, model = route(body.options)
         if provider_fails(ctx):
             return JSONResponse(error_body(ctx.faults.error_message, body.context_id))
-        text = reply(await request.json(), simulated.message_text(body.message, model))
+        text = ctx.reply(await request.json(), lambda: simulated.message_text(body.message, model))
         classic_store.append_exchange(ctx, body.context_id, body.message, text, model, provider, body.task_type)
         return JSONResponse(answer_body(text, model, provider, body.context_id))
 
+
+def _register_chat(app: FastAPI, ctx: ServerContext, *, as_shipped: bool) -> None:
     @app.post("/chat")
     async def chat(body: ClassicChatRequest, request: Request) -> Response:
         if as_shipped:
             return _error(500, SHIPPED_ERROR)
         provider, model = route(body.options)
         messages = [m.model_dump() for m in body.messages]
-        if provider_fails(ctx):
-            text = ""
-        else:
+        text = ""
+        if not provider_fails(ctx):
             default = simulated.chat_text(messages, model, simulated.system_prompt_of(messages))
-            text = reply(await request.json(), default)
+            text = ctx.reply(await request.json(), lambda: default)
             last = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
             classic_store.append_exchange(ctx, body.context_id, last, text, model, provider, body.task_type)
         if body.streaming:
@@ -189,6 +201,8 @@ def _register_generation(app: FastAPI, ctx: ServerContext, *, as_shipped: bool) 
             return JSONResponse(error_body(ctx.faults.error_message, body.context_id))
         return JSONResponse(answer_body(text, model, provider, body.context_id))
 
+
+def _register_stream(app: FastAPI, ctx: ServerContext, *, as_shipped: bool) -> None:
     @app.post("/stream")
     async def stream(body: ClassicStreamRequest, request: Request) -> Response:
         if as_shipped:
@@ -196,17 +210,9 @@ def _register_generation(app: FastAPI, ctx: ServerContext, *, as_shipped: bool) 
         provider, model = route(body.options)
         text = ""
         if not provider_fails(ctx):
-            text = reply(await request.json(), simulated.message_text(body.message, model))
+            text = ctx.reply(await request.json(), lambda: simulated.message_text(body.message, model))
             classic_store.append_exchange(ctx, body.context_id, body.message, text, model, provider, body.task_type)
         return _sse.response(stream_events(ctx, text, model, provider, body.context_id), ctx.faults.ping_interval)
-
-    @app.get("/templates")
-    async def templates() -> Response:
-        return _error(500, "TemplateManager.list_templates() got an unexpected keyword argument 'tag'")
-
-    @app.get("/prompts")
-    async def prompts() -> Response:
-        return _error(500, "PromptRegistry.list_prompts() got an unexpected keyword argument 'tag'")
 
 
 async def stream_events(
@@ -229,17 +235,25 @@ async def stream_events(
     yield _sse.event(chunk("", context, model, provider, done=True), name="message")
 
 
+def _bad_period(period: str) -> JSONResponse | None:
+    if period in _PERIODS:
+        return None
+    return _error(400, f"Invalid period: {period}. Must be one of: {', '.join(_PERIODS)}")
+
+
+def _bad_policy(policy: str | None) -> JSONResponse | None:
+    if policy is None or policy in _POLICIES:
+        return None
+    return _error(400, f"Invalid enforcement policy: {policy}. Must be one of: {', '.join(_POLICIES)}")
+
+
 def _register_budget(app: FastAPI) -> None:
-    def bad_period(period: str) -> JSONResponse | None:
-        if period in _PERIODS:
-            return None
-        return _error(400, f"Invalid period: {period}. Must be one of: {', '.join(_PERIODS)}")
+    """Classic's budget routes: settings are accepted and forgotten, usage is always zero."""
+    _register_budget_settings(app)
+    _register_budget_reports(app)
 
-    def bad_policy(policy: str | None) -> JSONResponse | None:
-        if policy is None or policy in _POLICIES:
-            return None
-        return _error(400, f"Invalid enforcement policy: {policy}. Must be one of: {', '.join(_POLICIES)}")
 
+def _register_budget_settings(app: FastAPI) -> None:
     @app.get("/budget")
     async def budget() -> dict[str, Any]:
         status = {"usage": 0.0, "limit": 0.0, "remaining": None, "policy": "warn", "percentage": None}
@@ -251,7 +265,7 @@ def _register_budget(app: FastAPI) -> None:
 
     @app.post("/budget/limit")
     async def limit(body: BudgetLimitRequest) -> Response:
-        problem = bad_period(body.period) or bad_policy(body.enforcement)
+        problem = _bad_period(body.period) or _bad_policy(body.enforcement)
         if problem is not None:
             return problem
         return JSONResponse(
@@ -266,33 +280,39 @@ def _register_budget(app: FastAPI) -> None:
 
     @app.post("/budget/policy")
     async def policy(body: BudgetPolicyRequest) -> Response:
-        problem = bad_period(body.period) or bad_policy(body.policy)
+        problem = _bad_period(body.period) or _bad_policy(body.policy)
         if problem is not None:
             return problem
         return JSONResponse({"success": True, "period": body.period, "policy": body.policy, "provider": body.provider})
 
+
+def _register_budget_reports(app: FastAPI) -> None:
     @app.get("/budget/usage")
     async def usage(period: str = "daily", provider: str | None = None) -> Response:
-        problem = bad_period(period)
+        problem = _bad_period(period)
         if problem is not None:
             return problem
         return JSONResponse({"period": period, "provider": provider or None, "count": 0, "usage": []})
 
     @app.get("/budget/summary")
     async def summary(period: str = "daily", group_by: str = "provider") -> Response:
-        problem = bad_period(period)
+        problem = _bad_period(period)
         if problem is not None:
             return problem
         return JSONResponse({"period": period, "total_cost": 0.0, "total_tokens": 0, "groups": {}})
 
     @app.get("/budget/model-tiers")
     async def model_tiers() -> dict[str, Any]:
-        def tier(provider: str, model: str, cost: float) -> dict[str, Any]:
-            return {"provider": provider, "model": model, "cost_per_1k_tokens": cost}
+        return _MODEL_TIERS
 
-        return {
-            "free": [tier("ollama", "llama3", 0.0), tier("simulated", "simulated-fast", 0.0)],
-            "low": [tier("anthropic", "claude-3-haiku-20240307", 0.00025), tier("openai", "gpt-3.5-turbo", 0.0005)],
-            "medium": [tier("anthropic", "claude-3-sonnet-20240229", 0.003), tier("openai", "gpt-4o", 0.005)],
-            "high": [tier("anthropic", "claude-3-opus-20240229", 0.015), tier("openai", "gpt-4-turbo", 0.01)],
-        }
+
+def _tier(provider: str, model: str, cost: float) -> dict[str, Any]:
+    return {"provider": provider, "model": model, "cost_per_1k_tokens": cost}
+
+
+_MODEL_TIERS = {
+    "free": [_tier("ollama", "llama3", 0.0), _tier("simulated", "simulated-fast", 0.0)],
+    "low": [_tier("anthropic", "claude-3-haiku-20240307", 0.00025), _tier("openai", "gpt-3.5-turbo", 0.0005)],
+    "medium": [_tier("anthropic", "claude-3-sonnet-20240229", 0.003), _tier("openai", "gpt-4o", 0.005)],
+    "high": [_tier("anthropic", "claude-3-opus-20240229", 0.015), _tier("openai", "gpt-4-turbo", 0.01)],
+}

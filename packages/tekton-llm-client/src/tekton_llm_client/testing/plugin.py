@@ -3,6 +3,14 @@
 Nothing heavy is imported here: pytest loads this module in every project that has the client installed, with
 or without the ``testing`` extra, so the servers are imported inside the fixtures only.
 
+``rhetor_server`` is one server per test session whose address never changes: each test gets it reconfigured
+to the profile it asks for, with faults, recordings and stored contexts reset. Components keep one client per
+process (a module-level client created on first use), and such a client, created in one test, must still reach
+the server in the next one — with a server per test it pointed at a closed port and, with fallback on, answered
+"LLM service unavailable" as if nothing were wrong. As a second guard, a test using ``rhetor_server`` in which the
+client answers from its fallback chain fails at teardown, unless the test says it means to
+(``@pytest.mark.rhetor_server(allow_fallback=True)``).
+
 Choosing options::
 
     @pytest.mark.rhetor_server(profile="classic", chunk_delay=0.0, ping_interval=0.1)
@@ -10,10 +18,13 @@ Choosing options::
 
     @pytest.mark.parametrize("rhetor_server", ["v1", "classic"], indirect=True)
     def test_both(rhetor_server): ...
+
+Asking for ``host``, ``port`` or ``ws_port`` gives the test a server of its own at that address instead.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -29,7 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "rhetor_server(profile='v1', **options): options of the rhetor_server fixture "
-        "(profile, chunk_delay, ping_interval, host, port, ws_port)",
+        "(profile, chunk_delay, ping_interval, allow_fallback; host, port, ws_port for a server of its own)",
     )
     config.addinivalue_line(
         "markers", "ollama_server(**options): options of the ollama_server fixture (chunk_delay, models, host, port)"
@@ -52,16 +63,89 @@ def _options(request: pytest.FixtureRequest, marker: str, defaults: dict[str, An
     return options
 
 
-@pytest.fixture
-def rhetor_server(request: pytest.FixtureRequest) -> Iterator[RhetorTestServer]:
-    """A running Rhetor test server (profile ``v1``, no chunk delay unless the test asks), stopped afterwards.
+_OWN_ADDRESS = ("host", "port", "ws_port")
+_FALLBACK_MARK = "fallback chain"  # what the client logs (WARNING) whenever it answers from Ollama or locally
 
-    With ``TEKTON_RHETOR_TEST_URL`` set, tests that ask for no particular profile share that (already running)
-    server instead, reset before each test.
+
+class _SessionRhetor:
+    """The session's one Rhetor test server, started on first use and reconfigured for every test."""
+
+    def __init__(self) -> None:
+        self.server: RhetorTestServer | None = None
+
+    def serve(self, options: dict[str, Any]) -> RhetorTestServer:
+        from .server import RhetorTestServer
+
+        if self.server is None:
+            self.server = RhetorTestServer(**options)
+        else:
+            self.server.reconfigure(**options)
+        self.server.start()  # also after a test stopped it: same port(s) again
+        return self.server
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+class _FallbackWatch(logging.Handler):
+    """Collects the client's "using the fallback chain" warnings during one test."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if _FALLBACK_MARK in message:
+            self.seen.append(message)
+
+
+@pytest.fixture(scope="session")
+def _rhetor_session() -> Iterator[_SessionRhetor]:
+    holder = _SessionRhetor()
+    yield holder
+    holder.close()
+
+
+@pytest.fixture
+def rhetor_server(request: pytest.FixtureRequest, _rhetor_session: _SessionRhetor) -> Iterator[RhetorTestServer]:
+    """The running Rhetor test server (profile ``v1``, no chunk delay unless the test asks), reset for this test.
+
+    Its address is the same for the whole session. With ``TEKTON_RHETOR_TEST_URL`` set, tests that ask for no
+    particular profile share that (already running) server instead, reset before each test.
     """
+    options = _options(request, "rhetor_server", {"profile": "v1", "chunk_delay": 0.0})
+    allow_fallback = bool(options.pop("allow_fallback", False))
+    watch = _FallbackWatch()
+    client_logger = logging.getLogger("tekton_llm_client")
+    client_logger.addHandler(watch)
+    try:
+        yield from _serve(request, _rhetor_session, options)
+    finally:
+        client_logger.removeHandler(watch)
+    if watch.seen and not allow_fallback:
+        pytest.fail(
+            "the client answered from its fallback chain instead of the Rhetor test server: "
+            f"{watch.seen[0]}\nIs RHETOR_URL (or rhetor_url=) set to rhetor_server.url, and does no client of an "
+            "earlier run point elsewhere? A test that means to use the fallback says so with "
+            "@pytest.mark.rhetor_server(allow_fallback=True).",
+            pytrace=False,
+        )
+
+
+def _customised(request: pytest.FixtureRequest) -> bool:
+    """Whether the test asks for a particular server (anything but ``allow_fallback``)."""
+    mark = request.node.get_closest_marker("rhetor_server")
+    marked = mark is not None and bool(mark.args or set(mark.kwargs) - {"allow_fallback"})
+    return marked or hasattr(request, "param")
+
+
+def _serve(
+    request: pytest.FixtureRequest, session: _SessionRhetor, options: dict[str, Any]
+) -> Iterator[RhetorTestServer]:
     shared = os.environ.get("TEKTON_RHETOR_TEST_URL")
-    customised = request.node.get_closest_marker("rhetor_server") is not None or hasattr(request, "param")
-    if shared and not customised:
+    if shared and not _customised(request):
         # One live server for the whole run (the migration demo starts it); each test starts from a clean state.
         from .remote import RemoteRhetorServer
 
@@ -69,11 +153,13 @@ def rhetor_server(request: pytest.FixtureRequest) -> Iterator[RhetorTestServer]:
         remote.reset()
         yield remote  # type: ignore[misc]
         return
-    from .server import RhetorTestServer
+    if any(name in options for name in _OWN_ADDRESS):
+        from .server import RhetorTestServer
 
-    options = _options(request, "rhetor_server", {"profile": "v1", "chunk_delay": 0.0})
-    with RhetorTestServer(**options) as server:
-        yield server
+        with RhetorTestServer(**options) as server:
+            yield server
+        return
+    yield session.serve(options)
 
 
 @pytest.fixture

@@ -11,11 +11,31 @@ from starlette.types import ASGIApp
 from . import adapter, classic_http, classic_ws, v1_http, v1_ws
 from ._app import create_app
 from ._context import ServerContext
-from ._lifecycle import ThreadedServer, http_base, listen
+from ._lifecycle import ThreadedServer
 from .faults import Faults
 from .recording import Recorder
+from .sockets import http_base, listen
 
 PROFILES: Final = ("v1", "v1-as-shipped", "classic", "classic-as-shipped", "adapter")
+
+
+def _context(profile: str, chunk_delay: float | None, ping_interval: float) -> ServerContext:
+    """Fresh state for one profile: faults at their defaults, nothing recorded, the profile's generation routes."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
+    defaults = Faults(chunk_delay=chunk_delay, ping_interval=ping_interval)
+    faults = Faults()
+    faults.restore(defaults)
+    ctx = ServerContext(profile=profile, faults=faults, recorder=Recorder(), defaults=defaults)
+    if profile.startswith("v1"):
+        ctx.generation_paths = v1_http.GENERATION_PATHS
+        ctx.not_initialized_detail = v1_http.not_initialized_detail
+    elif profile.startswith("classic"):
+        ctx.generation_paths = classic_http.GENERATION_PATHS
+        ctx.not_initialized_detail = classic_http.not_initialized_detail
+    else:
+        ctx.generation_paths = adapter.GENERATION_PATHS
+    return ctx
 
 
 class RhetorTestServer(ThreadedServer):
@@ -35,23 +55,29 @@ class RhetorTestServer(ThreadedServer):
         ping_interval: float = 15.0,
         ws_port: int = 0,
     ) -> None:
-        if profile not in PROFILES:
-            raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
-        defaults = Faults(chunk_delay=chunk_delay, ping_interval=ping_interval)
-        faults = Faults()
-        faults.restore(defaults)
-        ctx = ServerContext(profile=profile, faults=faults, recorder=Recorder(), defaults=defaults)
-        if profile.startswith("v1"):
-            ctx.generation_paths = v1_http.GENERATION_PATHS
-            ctx.not_initialized_detail = v1_http.not_initialized_detail
-        elif profile.startswith("classic"):
-            ctx.generation_paths = classic_http.GENERATION_PATHS
-            ctx.not_initialized_detail = classic_http.not_initialized_detail
-        else:
-            ctx.generation_paths = adapter.GENERATION_PATHS
-        super().__init__(ctx, host, port)
+        super().__init__(_context(profile, chunk_delay, ping_interval), host, port)
         self._ws_port = ws_port
         self._ws_sock: socket.socket | None = None
+
+    def reconfigure(
+        self, profile: str = "v1", *, chunk_delay: float | None = None, ping_interval: float = 15.0
+    ) -> None:
+        """Serve ``profile`` with these settings from now on, at the same address, from a clean state.
+
+        Recorded traffic, stored contexts and faults are reset either way. Another profile restarts a running
+        server on the same port(s), cutting open connections (so no WebSocket of the old profile lingers); the
+        same profile keeps connections open. This is how the pytest fixture gives every test the server it asks
+        for without moving it: a client created in an earlier test still reaches it.
+        """
+        if profile == self.profile:
+            self._ctx.defaults = Faults(chunk_delay=chunk_delay, ping_interval=ping_interval)
+            self._ctx.reset()
+            return
+        running = self.running
+        self.stop()
+        self._ctx = _context(profile, chunk_delay, ping_interval)
+        if running:
+            self.start()
 
     @property
     def ws_url(self) -> str:

@@ -235,6 +235,10 @@ def _register_resources(app: FastAPI, ctx: ServerContext, *, as_shipped: bool) -
         ctx.contexts.pop(context_id, None)
         return {"message": f"Context '{context_id}' deleted successfully"}
 
+    _register_budget(app, as_shipped=as_shipped)
+
+
+def _register_budget(app: FastAPI, *, as_shipped: bool) -> None:
     @app.get("/api/v1/budget/usage")
     async def budget_usage() -> dict[str, Any]:
         return {"period": "daily", "total_cost": 0.0, "total_tokens": 0, "groups": {}}

@@ -47,22 +47,27 @@ def register(app: FastAPI, ctx: ServerContext) -> None:
             return
 
 
-async def _answer(reader: FrameReader, ctx: ServerContext, frame: Any) -> bool:
-    """Send the full answer to one request frame; ``False`` means the socket must be dropped."""
-    faults = ctx.faults
+def _problem(frame: Any, ctx: ServerContext) -> str | None:
+    """The error frame's text for a request Rhetor refuses, else ``None``."""
     if not isinstance(frame, dict):
-        await reader.send(_error(f"'{type(frame).__name__}' object has no attribute 'get'"))
-        return True
-    if faults.not_initialized:
-        await reader.send(_error("Rhetor not initialized"))
-        return True
+        return f"'{type(frame).__name__}' object has no attribute 'get'"
+    if ctx.faults.not_initialized:
+        return "Rhetor not initialized"
     messages = frame.get("messages")
     if not messages:
-        await reader.send(_error("No messages provided. At least one message is required."))
-        return True
+        return "No messages provided. At least one message is required."
     if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
-        await reader.send(_error("messages must be a list of {role, content} objects"))
+        return "messages must be a list of {role, content} objects"
+    return None
+
+
+async def _answer(reader: FrameReader, ctx: ServerContext, frame: Any) -> bool:
+    """Send the full answer to one request frame; ``False`` means the socket must be dropped."""
+    problem = _problem(frame, ctx)
+    if problem is not None:
+        await reader.send(_error(problem))
         return True
+    faults = ctx.faults
     if faults.first_byte_delay > 0:
         await asyncio.sleep(faults.first_byte_delay)
     context_id = str(frame.get("context_id") or "websocket-default")
@@ -71,17 +76,24 @@ async def _answer(reader: FrameReader, ctx: ServerContext, frame: Any) -> bool:
         await reader.send(_provider_error(faults.error_message, context_id))
     elif faults.provider_unavailable:
         await reader.send(chunk("", context_id, model))
-    else:
-        system_prompt = simulated.system_prompt_of(messages, frame.get("system_prompt"))
-        text = ctx.reply(frame, lambda: simulated.chat_text(messages, model, system_prompt))
-        async for piece in pieces(text, model, faults):
-            if piece.kind == "text":
-                await reader.send(chunk(piece.text, context_id, model))
-            elif piece.kind == "error":
-                await reader.send(_provider_error(piece.text, context_id))
-            elif piece.kind == "malformed":
-                await reader.send(MALFORMED)
-            else:
-                return False
+    elif not await _stream(reader, ctx, frame, context_id, model):
+        return False
     await reader.send(COMPLETE)
+    return True
+
+
+async def _stream(reader: FrameReader, ctx: ServerContext, frame: dict[str, Any], context_id: str, model: str) -> bool:
+    """The answer's chunk frames; ``False`` when the script drops the connection."""
+    messages = frame["messages"]
+    system_prompt = simulated.system_prompt_of(messages, frame.get("system_prompt"))
+    text = ctx.reply(frame, lambda: simulated.chat_text(messages, model, system_prompt))
+    async for piece in pieces(text, model, ctx.faults):
+        if piece.kind == "text":
+            await reader.send(chunk(piece.text, context_id, model))
+        elif piece.kind == "error":
+            await reader.send(_provider_error(piece.text, context_id))
+        elif piece.kind == "malformed":
+            await reader.send(MALFORMED)
+        else:
+            return False
     return True

@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from .._files import atomic_write
+
 __all__ = [
     "DEFAULT_ENCODING",
     "KNOWN_ENCODINGS",
@@ -145,21 +147,39 @@ _load_lock = threading.Lock()
 
 
 def _install_local_file(source: Path, target: Path) -> bool:
-    """Copy a verified encoding file to tiktoken's cache path atomically (temp file + ``os.replace``)."""
+    """Copy a verified encoding file to tiktoken's cache path atomically (a reader never sees half a file)."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(source.read_bytes())
-            os.replace(tmp_name, target)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        atomic_write(target, source.read_bytes())
     except OSError as error:
         logger.debug("cannot install TEKTON_TIKTOKEN_FILE into the tiktoken cache: %s", type(error).__name__)
         return False
     return True
+
+
+class _NoLocalEncoding(Exception):
+    """Why the exact path is not available (the text goes into ``token_counting_backend``)."""
+
+
+def _cached_encoding_file(encoding: str, local_file: str) -> str:
+    """Make sure tiktoken's cache holds the verified file for ``encoding``; say where it came from.
+
+    tiktoken only reads encodings through its cache, so a verified ``TEKTON_TIKTOKEN_FILE`` is placed there.
+    """
+    known = KNOWN_ENCODINGS.get(encoding)
+    if known is None:
+        raise _NoLocalEncoding(f"unknown encoding {encoding!r}")
+    expected = known[1]
+    cached = tiktoken_cache_path(encoding)
+    if cached is None:
+        raise _NoLocalEncoding("tiktoken cache disabled")
+    if _sha256_of(cached) == expected:
+        return "cache"
+    if not local_file or _sha256_of(Path(local_file)) != expected:
+        raise _NoLocalEncoding(f"no local {encoding} file")
+    if not _install_local_file(Path(local_file), cached):
+        raise _NoLocalEncoding("tiktoken cache not writable")
+    return "TEKTON_TIKTOKEN_FILE"
 
 
 @functools.lru_cache(maxsize=16)
@@ -173,24 +193,12 @@ def _load_encoder(encoding: str, cache_dir: str, local_file: str) -> tuple[_Enco
         import tiktoken
     except ImportError:
         return None, "heuristic (tiktoken not installed)"
-    known = KNOWN_ENCODINGS.get(encoding)
-    if known is None:
-        return None, f"heuristic (unknown encoding {encoding!r})"
-    expected = known[1]
-    cached = tiktoken_cache_path(encoding)
-    if cached is None:
-        return None, "heuristic (tiktoken cache disabled)"
-    source = "cache"
-    if _sha256_of(cached) != expected:
-        if not local_file or _sha256_of(Path(local_file)) != expected:
-            return None, f"heuristic (no local {encoding} file)"
-        # tiktoken only reads encodings through its cache; a verified local copy is placed there.
-        if not _install_local_file(Path(local_file), cached):
-            return None, "heuristic (tiktoken cache not writable)"
-        source = "TEKTON_TIKTOKEN_FILE"
-    # The file is in the cache with the right hash, so tiktoken reads it and never touches the network.
     try:
+        source = _cached_encoding_file(encoding, local_file)
+        # The file is in the cache with the right hash, so tiktoken reads it and never touches the network.
         encoder = tiktoken.get_encoding(encoding)
+    except _NoLocalEncoding as why:
+        return None, f"heuristic ({why})"
     except (ValueError, OSError) as error:
         return None, f"heuristic (tiktoken failed: {type(error).__name__})"
     return encoder, f"tiktoken {encoding} from {source}"

@@ -1,0 +1,271 @@
+"""Name resolution: what the imports, names, attributes and strings of one file may stand for, as absolute
+dotted paths.
+
+It is built on libcst's :class:`~libcst.metadata.FullyQualifiedNameProvider` (scope analysis plus the
+file's own module name, so relative imports, ``as`` names, ``from pkg import core`` then
+``core.llm_adapter`` and nested scopes resolve the way Python resolves them). On top of it come the
+run-time spellings the provider does not model: star imports, ``getattr(owner, "name")`` and its mock
+kin, ``importlib.import_module``/``__import__``/``sys.modules`` values, dotted strings (``mock.patch``
+targets), ``__all__`` of a package. Only paths that spell a legacy module's last segment are kept, since
+nothing else can reach one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import libcst as cst
+from libcst.metadata import FullyQualifiedNameProvider, MetadataWrapper, PositionProvider
+from libcst.metadata.name_provider import ModuleNameAndPackage
+
+from ._dotted import dotted_name
+from ._mapping import MigrationMap, is_dotted_name
+from ._modules import resolve_relative
+
+RefKind = Literal["import", "name", "string", "prefix", "unresolved"]
+
+# Calls whose second argument names an attribute of their first.
+_ATTRIBUTE_CALLS = frozenset({"getattr", "setattr", "hasattr", "delattr", "object"})
+_IMPORT_CALLS = frozenset({"import_module", "__import__"})
+_LOGGER_KEYWORDS = frozenset({"logger", "logger_name"})
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One spelling that may reach a module: ``path`` is absolute (``kind`` "import", "name", "string"), the
+    static start of an f-string ("prefix"), or the segment a relative import that cannot be resolved spells
+    ("unresolved"). ``code`` is what the file says, for messages."""
+
+    line: int
+    kind: RefKind
+    path: str
+    code: str
+
+
+@dataclass
+class FileRefs:
+    """Every spelling in one file that may reach a legacy module."""
+
+    path: str
+    refs: list[Ref] = field(default_factory=list)
+
+
+# libcst raises for a relative import that climbs above the top-level package (Python raises too, when it
+# runs). The package handed to the provider is put under this deep sentinel, so such an import resolves
+# into the sentinel and is dropped, while one that stays inside the package gets its real name back.
+_ABOVE = ".".join(f"__above{depth}__" for depth in range(16))
+
+
+def wrap(module: cst.Module, own: str | None, package: str | None) -> MetadataWrapper:
+    """A metadata wrapper that knows the file's module name, so qualified names come out absolute."""
+    naming = ModuleNameAndPackage(own or "__main__", f"{_ABOVE}.{package}" if package else _ABOVE)
+    return MetadataWrapper(module, unsafe_skip_copy=True, cache={FullyQualifiedNameProvider: naming})
+
+
+def _real(name: str, package: str | None) -> str | None:
+    """A provider's qualified name with the sentinel taken off, or ``None`` for an impossible import."""
+    if not name.startswith(_ABOVE):
+        return name
+    rest = name[len(_ABOVE) + 1 :]
+    top = package.split(".", 1)[0] if package else None
+    return rest if top is not None and rest.startswith(top + ".") else None
+
+
+def resolve_file(
+    path: str, wrapper: MetadataWrapper, table: MigrationMap, package: str | None, own: str | None, is_package: bool
+) -> FileRefs:
+    """The references of one parsed file (metadata resolved once, on ``wrapper``)."""
+    resolver = _Resolver(table, package, own if is_package else None)
+    wrapper.visit(resolver)
+    return FileRefs(path, resolver.result)
+
+
+class _Resolver(cst.CSTVisitor):
+    METADATA_DEPENDENCIES = (PositionProvider, FullyQualifiedNameProvider)
+
+    def __init__(self, table: MigrationMap, package: str | None, package_self: str | None) -> None:
+        super().__init__()
+        self.table = table
+        self.segments = table.segments()
+        self.package = package
+        self.package_self = package_self  # the package this ``__init__`` is, for ``__all__``
+        self.refs: list[Ref] = []
+        self.stars: list[str] = []
+        self.dynamic: dict[str, set[str]] = {}  # name -> modules assigned to it at run time
+        self.pending: list[cst.Name | cst.Attribute] = []
+        self.pending_calls: list[tuple[cst.Call, cst.BaseExpression, str]] = []
+        self._quiet: set[cst.SimpleString] = set()  # docstrings and logger names
+        self._all: set[cst.SimpleString] = set()
+        self.result: list[Ref] = []
+
+    # -- helpers -------------------------------------------------------------------------------------
+
+    def _line(self, node: cst.CSTNode) -> int:
+        return self.get_metadata(PositionProvider, node).start.line
+
+    def _add(self, node: cst.CSTNode, kind: RefKind, path: str, code: str) -> None:
+        if self.table.mentions_segment(path) or kind in ("prefix", "unresolved"):
+            self.refs.append(Ref(self._line(node), kind, path, code))
+
+    def _spells(self, text: str | None) -> bool:
+        return self.table.mentions_segment(text)
+
+    # -- imports -------------------------------------------------------------------------------------
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        for alias in node.names:
+            dotted = dotted_name(alias.name)
+            if dotted is not None:
+                self._add(node, "import", dotted, f"import {dotted}")
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        module = dotted_name(node.module) if node.module is not None else None
+        absolute = resolve_relative(self.package, len(node.relative), module)
+        names = [] if isinstance(node.names, cst.ImportStar) else [dotted_name(a.name) or "" for a in node.names]
+        code = f"from {'.' * len(node.relative)}{module or ''} import {', '.join(names) or '*'}"
+        if absolute is None:
+            for segment in sorted(s for s in self.segments if self._spells(module) or any(map(self._spells, names))):
+                self._add(node, "unresolved", segment, code)
+            return False
+        self._add(node, "import", absolute, code)
+        if isinstance(node.names, cst.ImportStar):
+            self.stars.append(absolute)
+        for name in names:
+            self._add(node, "import", f"{absolute}.{name}", code)
+        return False
+
+    # -- names and attributes, resolved once the whole file is seen -------------------------------------
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in self.segments:
+            self.pending.append(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value in self.segments:
+            self.pending.append(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        targets = [dotted_name(t.target) for t in node.targets]
+        modules = self._called_module(node.value)
+        for target in targets:
+            if target is not None and "." not in target and modules:
+                self.dynamic.setdefault(target, set()).update(modules)
+        if "__all__" in targets and isinstance(node.value, cst.List | cst.Tuple):
+            self._all.update(e.value for e in node.value.elements if isinstance(e.value, cst.SimpleString))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        callee = dotted_name(node.func) or ""
+        last = callee.rpartition(".")[2]
+        if last == "getLogger" and node.args and isinstance(node.args[0].value, cst.SimpleString):
+            self._quiet.add(node.args[0].value)
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value in _LOGGER_KEYWORDS:
+                if isinstance(arg.value, cst.SimpleString):
+                    self._quiet.add(arg.value)
+        positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
+        keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
+        if last in _ATTRIBUTE_CALLS and positional:
+            name = positional[1] if len(positional) >= 2 else keywords.get("name")
+            if isinstance(name, cst.SimpleString) and self._spells(name.raw_value):
+                self.pending_calls.append((node, positional[0], name.raw_value))
+        if last in _IMPORT_CALLS:
+            for module in self._relative_import_call(positional, keywords):
+                self._add(node, "name", module, callee)
+
+    def _relative_import_call(
+        self, positional: list[cst.BaseExpression], keywords: dict[str, cst.BaseExpression]
+    ) -> list[str]:
+        """``import_module(".llm_adapter", package="hermes.core")``: the relative name, resolved."""
+        if not positional or not isinstance(positional[0], cst.SimpleString):
+            return []
+        text = positional[0].raw_value
+        anchor = keywords.get("package", positional[1] if len(positional) > 1 else None)
+        if not text.startswith(".") or not isinstance(anchor, cst.SimpleString):
+            return []
+        rest = text.lstrip(".")
+        resolved = resolve_relative(anchor.raw_value, len(text) - len(rest), rest or None)
+        return [resolved] if resolved else []
+
+    def _called_module(self, value: cst.BaseExpression) -> set[str]:
+        """Modules a call like ``importlib.import_module("a.b")`` or ``sys.modules["a.b"]`` returns."""
+        if isinstance(value, cst.Subscript) and dotted_name(value.value) in ("sys.modules", "modules"):
+            element = value.slice[0].slice if len(value.slice) == 1 else None
+            if isinstance(element, cst.Index) and isinstance(element.value, cst.SimpleString):
+                return {element.value.raw_value}
+            return set()
+        if not isinstance(value, cst.Call):
+            return set()
+        callee = dotted_name(value.func) or ""
+        args = [arg.value for arg in value.args if arg.keyword is None and not arg.star]
+        if not args or not isinstance(args[0], cst.SimpleString) or not is_dotted_name(args[0].raw_value):
+            return set()
+        name = args[0].raw_value
+        if callee.rpartition(".")[2] == "import_module" or callee in ("sys.modules.get", "modules.get"):
+            return {name}
+        if callee == "__import__":
+            return {name, name.split(".", 1)[0]}  # the top package, or the module itself with a fromlist
+        return set()
+
+    def paths(self, node: cst.BaseExpression) -> set[str]:
+        """Absolute paths ``node`` may evaluate to."""
+        found: set[str] = set()
+        if isinstance(node, cst.Name | cst.Attribute):
+            qualified = self.get_metadata(FullyQualifiedNameProvider, node, set())
+            found = {name for name in (_real(q.name, self.package) for q in qualified) if name}
+        if isinstance(node, cst.Name):
+            found |= self.dynamic.get(node.value, set())
+            if not found:
+                found = {f"{star}.{node.value}" for star in self.stars}
+        elif isinstance(node, cst.Attribute):
+            found |= {f"{owner}.{node.attr.value}" for owner in self.paths(node.value)}
+        else:
+            found |= self._called_module(node)
+        return {path for path in found if "<locals>" not in path}
+
+    # -- strings -------------------------------------------------------------------------------------
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        if isinstance(node.value, cst.SimpleString):
+            self._quiet.add(node.value)  # a docstring is evaluated and thrown away
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if node in self._quiet or "b" in node.prefix.lower():
+            return
+        value = node.raw_value
+        if not is_dotted_name(value) or not self._spells(value):
+            return
+        if node in self._all and self.package_self:
+            self._add(node, "name", f"{self.package_self}.{value}", f"__all__ entry {value!r}")
+        self._add(node, "string", value, repr(value))
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> None:
+        first = node.parts[0] if node.parts else None
+        if isinstance(first, cst.FormattedStringText) and len(node.parts) > 1:
+            text = first.value
+            if is_dotted_name(text.rstrip(".")) and self._spells(text):
+                self._add(node, "prefix", text, f"f-string {text!r}…")
+
+    # -- the whole file ------------------------------------------------------------------------------
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        """Names are resolved last: a star import or a dynamic import may come after the use."""
+        for node in self.pending:
+            for path in sorted(self.paths(node)):
+                self._add(node, "name", path, _code(node))
+        for call, owner, name in self.pending_calls:
+            for path in sorted(self.paths(owner)):
+                self._add(call, "name", f"{path}.{name}", f"{_code(call.func)}(…, {name!r})")
+        self.result = sorted(set(self.refs), key=lambda ref: (ref.line, ref.kind, ref.path))
+
+
+def _code(node: cst.CSTNode) -> str:
+    text = " ".join(cst.Module(body=()).code_for_node(node).split())
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def under(path: str, module: str) -> bool:
+    """``path`` is ``module`` or something inside it."""
+    return path == module or path.startswith(module + ".")
+

@@ -1,0 +1,134 @@
+"""The cheap, exact pre-pass that decides which candidates need libcst at all.
+
+A candidate only spells ``llm_adapter`` somewhere; most real ones are logger names, debug tags, other
+components' adapters. The stdlib parser (C, a few milliseconds a file) sees every import and every string
+constant, which is all the rewriter and cleanup act on, so a file whose imports and strings cannot reach a
+legacy module is settled here. The test errs one way only: anything it cannot rule out goes to libcst
+(a syntax error too, so libcst reports it the way it always has).
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass
+
+from ._mapping import MigrationMap
+from ._modules import resolve_relative
+
+# Calls that take a module's attribute or submodule name as a string.
+_NAME_CALLS = frozenset({"getattr", "setattr", "hasattr", "delattr", "object", "import_module", "__import__"})
+# Calls that return a module named by a string.
+_MODULE_CALLS = frozenset({"import_module", "__import__", "get"})
+
+
+@dataclass(frozen=True)
+class Sketch:
+    """``rewrite``: libcst may change or report something; ``reach``: cleanup must resolve names in it."""
+
+    rewrite: bool
+    reach: bool
+
+
+def sketch(text: str, table: MigrationMap, package: str | None, own: str | None = None) -> Sketch:
+    """What the stdlib parse of ``text`` (a module inside ``package``, itself named ``own``) rules out."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings belong to the user's code
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return Sketch(rewrite=True, reach=True)
+    scan = _Scan(table, package)
+    scan.visit(tree)
+    own_prefix = own is not None and _near(table, own)
+    return Sketch(rewrite=scan.rewrite, reach=scan.rewrite or scan.reach or own_prefix)
+
+
+def _near(table: MigrationMap, path: str) -> bool:
+    """``path`` is a legacy module, lies under one, or is a package above one."""
+    return table.match(path) is not None or any(key.startswith(path + ".") for key in table.mapping)
+
+
+class _Scan(ast.NodeVisitor):
+    def __init__(self, table: MigrationMap, package: str | None) -> None:
+        self.table = table
+        self.package = package
+        self.keys = tuple(table.mapping)
+        self.segments = tuple(table.segments())
+        self.rewrite = False
+        self.reach = False
+        self.imported: set[str] = set()  # names bound by an import statement (in any scope)
+
+    def _path(self, path: str) -> None:
+        if _near(self.table, path) or self.table.keys_ending_with(path):
+            self.rewrite = True
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.imported.add(alias.asname or alias.name.split(".", 1)[0])
+            self._path(alias.name)
+            if alias.asname is None:
+                self._path(alias.name.split(".", 1)[0])
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        absolute = resolve_relative(self.package, node.level, node.module)
+        names = [alias.name for alias in node.names]
+        self.imported.update(alias.asname or alias.name for alias in node.names)
+        if absolute is None:
+            spelled = [node.module or "", *names]
+            if any(self.table.mentions_segment(name) for name in spelled if name != "*"):
+                self.rewrite = True
+            return
+        self._path(absolute)
+        for name in names:
+            if name != "*":
+                self._path(f"{absolute}.{name}")
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        value = node.value
+        if not isinstance(value, str):
+            return
+        if any(key in value for key in self.keys):
+            self.rewrite = True
+
+    def visit_Call(self, node: ast.Call) -> None:
+        """``getattr(core, "llm_adapter")``, ``import_module(".llm_adapter", …)``: only names resolve these."""
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        args = (*node.args, *(k.value for k in node.keywords))
+        if name in _NAME_CALLS and any(map(self._spells, args)):
+            self.reach = True
+        if name in _MODULE_CALLS and any(map(self._module, args)):
+            self.reach = True  # ``import_module("hermes.core")`` returns the parent package
+        self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        """``sys.modules["hermes.core"]``."""
+        if isinstance(node.value, ast.Attribute) and node.value.attr == "modules" and self._module(node.slice):
+            self.reach = True
+        self.generic_visit(node)
+
+    def _module(self, node: ast.expr) -> bool:
+        return isinstance(node, ast.Constant) and isinstance(node.value, str) and _near(self.table, node.value)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        """``__all__ = ["llm_adapter"]`` in a package hands out its submodule."""
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            if isinstance(node.value, ast.List | ast.Tuple) and any(map(self._spells, node.value.elts)):
+                self.reach = True
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        """``core.llm_adapter`` where ``core`` was imported: the name layer decides what ``core`` is."""
+        if node.attr in self.segments:
+            head: ast.expr = node.value
+            while isinstance(head, ast.Attribute):
+                head = head.value
+            if isinstance(head, ast.Name) and head.id in self.imported:
+                self.reach = True
+        self.generic_visit(node)
+
+    def _spells(self, node: ast.expr) -> bool:
+        return isinstance(node, ast.Constant) and isinstance(node.value, str) and self.table.mentions_segment(
+            node.value.lstrip(".")
+        )

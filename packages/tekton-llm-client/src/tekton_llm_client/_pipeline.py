@@ -1,0 +1,361 @@
+"""The one path of a generation request, for completion and streaming alike.
+
+    circuit breaker → retry policy → dialect over a transport (HTTP JSON, HTTP SSE or WebSocket)
+      → the adapter's fallback models through Rhetor → the fallback chain (Ollama → local canned answer)
+
+``Pipeline.open`` runs everything up to and including an answer's first event and returns an :class:`Answer`
+(that event plus the iterator of the rest). Only the opening is retried, so nothing is retried once a caller has
+seen text. The HTTP→WebSocket switch, empty-answer handling and the fallback chain each live here, once; the call
+shapes (``CompletionResponse``, ``TextStream``) are made from an ``Answer`` in ``_generation.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import TYPE_CHECKING
+
+from . import exceptions as exc
+from ._breaker import CircuitBreaker
+from ._dialects import DIALECTS, HttpDialect
+from ._request import LLMRequest, StreamEvent, new_request_id
+from ._transport.http import HttpTransport
+from ._urls import safe_url
+from .adapters.base import FallbackLink
+from .adapters.fallback import LocalFallbackAdapter
+from .config import ClientConfig
+from .utils.retries import RetryPolicy
+
+if TYPE_CHECKING:  # imported lazily at run time: websockets costs import time
+    from ._transport.ws import WebSocketTransport
+
+__all__ = ["Answer", "Pipeline"]
+
+logger = logging.getLogger("tekton_llm_client")
+
+_ROUTE_MISSING = (405, 501)
+# What v1 as shipped answers on its HTTP generation routes (rhetor-protocol.md §12.1): the router method the route
+# calls does not exist. Only this moves generation to the WebSocket; a transient 500 of a healthy server does not.
+_AS_SHIPPED_SIGNATURE = "route_request"
+
+
+class Answer:
+    """An answer whose first event has arrived: ``first``, then ``rest`` (ending with one ``done`` event)."""
+
+    __slots__ = ("first", "rest")
+
+    def __init__(self, first: StreamEvent, rest: AsyncGenerator[StreamEvent, None] | None = None) -> None:
+        self.first = first
+        self.rest = rest
+
+    async def aclose(self) -> None:
+        """Release the connection of an answer that is not read to its end."""
+        if self.rest is not None:
+            await self.rest.aclose()
+
+
+def _model_fault(error: exc.TektonLLMError) -> bool:
+    """Failures another model might not have: unavailability, or a provider error reported in-band."""
+    return error.unavailable or isinstance(error, exc.ProviderError)
+
+
+def _as_shipped(error: exc.TektonLLMError) -> bool:
+    """v1's HTTP generation route broken as shipped (or absent), as opposed to a transient failure."""
+    if isinstance(error, exc.HTTPStatusError) and error.status_code in _ROUTE_MISSING:
+        return True
+    if isinstance(error, exc.NotFoundError):
+        return error.message.strip().lower() == "not found"  # the framework's missing-route answer, no detail
+    signed = isinstance(error, exc.ServerError) or (
+        isinstance(error, exc.ProviderError) and not isinstance(error, exc.EmptyAnswerError)
+    )
+    return signed and _AS_SHIPPED_SIGNATURE in error.message
+
+
+async def _first_event(events: AsyncIterator[StreamEvent], request: LLMRequest) -> StreamEvent:
+    """The first event with text, or the done event; an answer without any text is ``EmptyAnswerError``."""
+    async for event in events:
+        if event.text:
+            return event
+        if event.done:
+            break
+    raise exc.EmptyAnswerError("Rhetor returned an empty answer", request_id=request.request_id)
+
+
+class Pipeline:
+    """Rhetor access for one client: dialect, transports, breaker, retries and the fallback chain."""
+
+    def __init__(
+        self, config: ClientConfig, *, adapter: LocalFallbackAdapter, retry_policy: RetryPolicy, breaker: CircuitBreaker
+    ) -> None:
+        self.config = config
+        self.adapter = adapter
+        self.retry_policy = retry_policy
+        self.breaker = breaker
+        self.dialect_name: str | None = None if config.api == "auto" else config.api
+        self.use_ws = config.transport == "ws"
+        self._http: HttpTransport | None = None
+        self._ws: WebSocketTransport | None = None
+        self._ollama: FallbackLink | None = None
+        self._detect_lock: asyncio.Lock | None = None
+
+    # ----------------------------------------------------------------------------------------------- plumbing
+
+    @property
+    def http_open(self) -> bool:
+        """Whether an HTTP pool exists right now."""
+        return self._http is not None
+
+    def http(self) -> HttpTransport:
+        """The HTTP transport to Rhetor (created on first use)."""
+        if self._http is None:
+            self._http = HttpTransport.for_config(self.config)
+        return self._http
+
+    def ws(self, dialect: str) -> WebSocketTransport:
+        """The WebSocket transport to Rhetor, speaking ``dialect``'s frames."""
+        from ._dialects.ws_frames import codec_for
+        from ._transport.ws import WebSocketTransport
+
+        if self._ws is None:
+            self._ws = WebSocketTransport(
+                self.config.ws_url,
+                codec_for(dialect, self.config.component_id),
+                authorization=self.config.authorization(ws=True),
+                open_timeout=self.config.connect_timeout,
+                frame_timeout=self.config.stream_idle_timeout,
+            )
+        elif self._ws.codec.dialect != dialect:
+            self._ws.codec = codec_for(dialect, self.config.component_id)
+        return self._ws
+
+    async def aclose(self) -> None:
+        """Close every connection (idempotent; transports re-open lazily)."""
+        http, self._http = self._http, None
+        ws, self._ws = self._ws, None
+        ollama, self._ollama = self._ollama, None
+        if http is not None:
+            await http.aclose()
+        if ws is not None:
+            await ws.aclose()
+        if ollama is not None:
+            await ollama.aclose()
+
+    async def dialect(self, request_id: str | None = None) -> HttpDialect:
+        """The Rhetor generation: pinned, or detected once (concurrent first calls share one detection)."""
+        if self.dialect_name is None:
+            if self._detect_lock is None:
+                self._detect_lock = asyncio.Lock()
+            async with self._detect_lock:
+                if self.dialect_name is None:
+                    from ._dialects.detect import detect_dialect
+
+                    self.dialect_name = await detect_dialect(self.http(), request_id)
+                    logger.info("Rhetor at %s speaks %s", safe_url(self.config.base_url), self.dialect_name)
+        return DIALECTS[self.dialect_name]
+
+    def _forget_dialect(self) -> None:
+        if self.config.api == "auto":
+            self.dialect_name = None
+
+    # ------------------------------------------------------------------------------------------------- entry
+
+    async def open(self, request: LLMRequest) -> Answer:
+        """The answer to ``request`` with its first event read: from Rhetor, else (when Rhetor is unavailable and
+        fallback is on) from the fallback chain, every event then marked ``fallback``."""
+        try:
+            return await self._through_rhetor(request)
+        except exc.TektonLLMError as error:
+            if not (self.config.use_fallback and error.unavailable):
+                raise
+            logger.warning("Rhetor unavailable (%s); using the fallback chain", error)
+            return await self._fallback_chain(request, error)
+
+    # ------------------------------------------------------------------------------------- breaker, models
+
+    async def _through_rhetor(self, request: LLMRequest) -> Answer:
+        """The primary model, then each of the adapter's ``fallback_models`` (with the adapter's attempts and
+        per-attempt timeout), all under the circuit breaker."""
+        if self.breaker.state != "closed":
+            await self._guard(request)
+        try:
+            try:
+                answer = await self._retried(request, self.retry_policy)
+            except exc.TektonLLMError as error:
+                if not self.adapter.fallback_models or not _model_fault(error):
+                    raise
+                answer = await self._fallback_models(request, error)
+        except exc.TektonLLMError as error:
+            self._note(error)
+            raise
+        self.breaker.record_success()
+        return answer
+
+    async def _guard(self, request: LLMRequest) -> None:
+        """While the circuit is open Rhetor is skipped; after the cool-down one ``/health`` probe decides."""
+        if self.breaker.state == "half-open":
+            try:
+                await self.http().request("GET", "/health", request_id=request.request_id, timeout=2.0)
+            except exc.TektonLLMError:
+                self.breaker.record_failure()
+            else:
+                logger.info("Rhetor at %s answers again; circuit closed", safe_url(self.config.base_url))
+                self.breaker.record_success()
+                return
+        raise exc.ServiceUnavailableError(
+            f"Rhetor skipped for {self.breaker.cooldown:g}s after repeated failures (circuit open)",
+            request_id=request.request_id,
+        )
+
+    def _note(self, error: exc.TektonLLMError) -> None:
+        if error.unavailable:
+            self.breaker.record_failure()
+            if isinstance(error, exc.ConnectionError):
+                self._forget_dialect()
+
+    async def _fallback_models(self, request: LLMRequest, error: exc.TektonLLMError) -> Answer:
+        policy = dataclasses.replace(self.retry_policy, max_retries=self.adapter.max_retries - 1)
+        for model in self.adapter.fallback_models:
+            logger.info("model %s failed (%s); trying fallback model %s", request.model, error.message, model)
+            retry = dataclasses.replace(
+                request, model=model, request_id=new_request_id(), timeout=self.adapter.timeout or request.timeout
+            )
+            try:
+                return await self._retried(retry, policy)
+            except exc.TektonLLMError as next_error:
+                if not _model_fault(next_error):
+                    raise
+                error = next_error
+        raise error
+
+    # ---------------------------------------------------------------------------------- retry, dialect, wire
+
+    async def _retried(self, request: LLMRequest, policy: RetryPolicy) -> Answer:
+        """Open the answer under ``policy``: an attempt ends with the first event, so text is never retried."""
+        answer: Answer | None = None
+        async for attempt in policy.attempts():
+            async with attempt:
+                answer = await self._attempt(request)
+        assert answer is not None
+        return answer
+
+    async def _attempt(self, request: LLMRequest) -> Answer:
+        dialect = await self.dialect(request.request_id)
+        if self.use_ws:
+            return await self._over_ws(dialect, request)
+        try:
+            return await self._over_http(dialect, request)
+        except exc.TektonLLMError as error:
+            if self.config.transport != "auto" or dialect.name != "v1" or not _as_shipped(error):
+                raise
+            return await self._switch_to_ws(dialect, request, error)
+
+    async def _switch_to_ws(self, dialect: HttpDialect, request: LLMRequest, http_error: exc.TektonLLMError) -> Answer:
+        """v1's HTTP generation route is broken as shipped: generate over the WebSocket, for good once it is there.
+
+        Where no WebSocket answers, the caller gets the original HTTP error (the attempt noted in its message) and
+        HTTP stays in use."""
+        ws = self.ws(dialect.name)
+        try:
+            await ws.connect()
+        except exc.TektonLLMError as ws_error:
+            logger.info("no WebSocket at %s either (%s)", safe_url(self.config.ws_url), ws_error.message)
+            http_error.message = f"{http_error.message} (WebSocket {safe_url(self.config.ws_url)} also tried: " + (
+                f"{ws_error.message})"
+            )
+            http_error.args = (http_error.message,)
+            raise http_error from None
+        if not self.use_ws:
+            self.use_ws = True
+            logger.warning(
+                "Rhetor's HTTP chat route failed as shipped (%s); generating over WebSocket %s from now on",
+                http_error.message,
+                safe_url(self.config.ws_url),
+            )
+        return await self._over_ws(dialect, request)
+
+    async def _over_ws(self, dialect: HttpDialect, request: LLMRequest) -> Answer:
+        events = self.ws(dialect.name).exchange(request)
+        return Answer(await self._first(events, request), events)
+
+    async def _over_http(self, dialect: HttpDialect, request: LLMRequest) -> Answer:
+        if not request.stream:
+            path, body = dialect.chat(request)
+            response = await self.http().request(
+                "POST",
+                path,
+                json_body=body,
+                request_id=request.request_id,
+                timeout=request.timeout,
+                dialect=dialect.name,
+            )
+            event = dialect.parse_response(response.body, request)
+            if not event.text:
+                raise exc.EmptyAnswerError("Rhetor returned an empty answer", request_id=request.request_id)
+            return Answer(event)
+        events = self._sse_events(dialect, request)
+        try:
+            return Answer(await self._first(events, request), events)
+        except exc.StreamBrokenError as error:
+            if not dialect.stream_needs_done:
+                raise  # v1 (close-terminated): an ordinary, retryable connection failure
+            # A classic stream closed before any event: ask again without streaming (rhetor-protocol.md §12.2).
+            logger.info("classic stream broke before any event (%s); asking again without streaming", error.message)
+            return await self._over_http(dialect, dataclasses.replace(request, stream=False))
+
+    @staticmethod
+    async def _first(events: AsyncGenerator[StreamEvent, None], request: LLMRequest) -> StreamEvent:
+        try:
+            return await _first_event(events, request)
+        except BaseException:
+            await events.aclose()
+            raise
+
+    async def _sse_events(self, dialect: HttpDialect, request: LLMRequest) -> AsyncGenerator[StreamEvent, None]:
+        path, body = dialect.stream(request)
+        delivered = False
+        async for message in self.http().stream_sse(
+            path,
+            body,
+            request_id=request.request_id,
+            dialect=dialect.name,
+            first_event_timeout=request.timeout or self.config.stream_first_event_timeout,
+            idle_timeout=request.timeout or self.config.stream_idle_timeout,
+        ):
+            if message.data == "[DONE]":
+                break  # other servers' sentinel: the end, as a close would be
+            event = dialect.parse_event(message.data, request, message.event)
+            if event.done:
+                yield event
+                return
+            delivered = delivered or bool(event.text)
+            yield event
+        if dialect.stream_needs_done:
+            if delivered:
+                raise exc.IncompleteStreamError(
+                    "classic stream ended without its done event", request_id=request.request_id, dialect=dialect.name
+                )
+            raise exc.StreamBrokenError(
+                "classic stream closed before any event", request_id=request.request_id, dialect=dialect.name
+            )
+        yield StreamEvent(done=True)
+
+    # ---------------------------------------------------------------------------------------- fallback chain
+
+    def _links(self) -> list[FallbackLink]:
+        if self._ollama is None:
+            from .adapters.ollama import OllamaAdapter
+
+            self._ollama = OllamaAdapter(self.config.ollama_url, self.config.ollama_model, timeout=self.config.timeout)
+        return [self._ollama, self.adapter]
+
+    async def _fallback_chain(self, request: LLMRequest, error: exc.TektonLLMError) -> Answer:
+        """Ollama, then the local answer: the first link whose answer starts."""
+        for link in self._links():
+            events = link.events(request)
+            try:
+                return Answer(await self._first(events, request), events)
+            except exc.TektonLLMError as link_error:
+                logger.info("fallback %s failed: %s", link.name, link_error)
+        raise error  # pragma: no cover - the local link never fails

@@ -167,57 +167,58 @@ def build(session: nox.Session) -> None:
         session.run("python", str(CI_SCRIPTS / "check_dists.py"), *dists)
 
 
-def _component_source(name: str) -> Path | None:
+def _component_source(name: str) -> tuple[Path, str] | None:
+    """(tree, folder) of a component: ``Hermes`` in the ``TEKTON_ROOT`` checkout, else the sample ``hermes``."""
     tekton_root = os.environ.get("TEKTON_ROOT")
     if tekton_root:
-        path = Path(tekton_root) / name.capitalize()
-        return path if path.is_dir() else None
-    return ROOT / "components" / name
+        tree = Path(tekton_root).expanduser().resolve()
+        return (tree, name.capitalize()) if (tree / name.capitalize()).is_dir() else None
+    return ROOT / "components", name
 
 
-def migrate_copy(session: nox.Session, name: str, workdir: Path) -> Path:
-    """Copy a component, rewrite its imports onto the shims and delete its dead legacy adapter."""
-    source = _component_source(name)
-    if source is None:
+def _uv() -> str | None:
+    """The uv nox itself uses (``nox[uv]``), else one on PATH."""
+    found = getattr(nox.virtualenv, "UV", None) if getattr(nox.virtualenv, "HAS_UV", False) else None
+    return found or shutil.which("uv")
+
+
+def migrate_copy(session: nox.Session, name: str, workdir: Path) -> None:
+    """Test one component before and after ``tekton-migrate`` on a scratch copy of its whole tree, in ``workdir``.
+
+    The work is ``python -m tekton_codemods.matrix run`` inside the session's virtualenv (install plan, parity per
+    test id, the closing table row; see MIGRATION.md §2.2). ``workdir`` is kept: failures name files in it.
+    """
+    found = _component_source(name)
+    if found is None:
         session.skip(f"{name}: no {name.capitalize()} folder under TEKTON_ROOT={os.environ.get('TEKTON_ROOT')}")
-    target = workdir / name
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".git", ".nox", "*.egg-info", "__pycache__", ".venv"))
-    session.run("tekton-migrate", "rewrite", str(target))
-    session.run("tekton-migrate", "cleanup", str(target), "--write")
-    return target
+    tree, folder = found
+    uv = _uv()
+    if uv is None:
+        session.error("the component matrix needs uv (install nox[uv], or put uv on PATH)")
+    session.install("-e", str(CODEMODS))  # editable: uv's cache could hold a wheel older than the source
+    provide = [f"tekton-llm-client[testing,yaml]={CLIENT}", f"tekton-llm-shims={SHIMS}", f"tekton-codemods={CODEMODS}"]
+    session.run(
+        "python", "-m", "tekton_codemods.matrix", "run", "--tree", str(tree), "--component", folder,
+        "--workdir", str(workdir), "--uv", uv, "--python-label", str(session.python),
+        *(f"--provide={item}" for item in provide), *(f"--with={item}" for item in DEV),
+        *([] if os.environ.get("TEKTON_ROOT") else ["--strict"]),  # the samples must pass in full after migration
+        "--", *session.posargs,
+    )
 
 
-print(
-    f"nox: component matrix on Python {', '.join(AVAILABLE) or 'none'}"
-    + (f"; skipped (not on this machine): {', '.join(MISSING)}" if MISSING else "; none skipped"),
-    file=sys.stderr,
-)
+def _matrix_banner() -> str:
+    return f"component matrix on Python {', '.join(AVAILABLE) or 'none'}" + (
+        f"; skipped (not on this machine): {', '.join(MISSING)}" if MISSING else "; none skipped"
+    )
 
 
 @nox.session(python=AVAILABLE or None)
 @nox.parametrize("component", COMPONENTS)
 def components(session: nox.Session, component: str) -> None:
-    """Copy a component, migrate it with tekton-migrate, install client + shims + it, run its tests."""
-    session.install(*DEV)
-    session.install(f"{CLIENT}[testing,yaml]", str(SHIMS), str(CODEMODS))
-    with tempfile.TemporaryDirectory(prefix=f"tekton-{component}-") as tmp:
-        target = migrate_copy(session, component, Path(tmp))
-        pyproject = target / "pyproject.toml"
-        extras = "[test]" if pyproject.is_file() and "test" in pyproject.read_text() else ""
-        try:
-            session.install("-e", f"{target}{extras}")
-            if (target / "requirements-test.txt").is_file():
-                session.install("-r", str(target / "requirements-test.txt"))
-        except Exception:
-            session.error(f"{component}: its own dependencies could not be installed (see above)")
-        try:
-            session.run("pytest", "--collect-only", "-q", "-p", "no:cacheprovider", str(target), silent=True)
-        except Exception:
-            session.error(
-                f"{component}: its tests cannot even be collected after migration - most likely a test dependency of "
-                f"the component itself is missing (see: pytest --collect-only {target}); nothing was run"
-            )
-        session.run("pytest", "-q", "-p", "no:cacheprovider", str(target), *session.posargs)
+    """Per component × Python: its tests before and after tekton-migrate (rewrite + cleanup --write) on a copy of
+    the whole tree, parity per test id, one table row. Samples by default; ``TEKTON_ROOT`` for a real checkout."""
+    session.log(_matrix_banner())
+    migrate_copy(session, component, Path(session.create_tmp()) / "matrix")
 
 
 @nox.session(python=DEFAULT_PYTHON)
@@ -262,9 +263,11 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=DEFAULT_PYTHON)
 def demo(session: nox.Session) -> None:
-    """The main job: migrate the sample components onto the shims and test them against a live Rhetor test server."""
+    """The main job: migrate the sample components onto the shims and test them against a live Rhetor test server.
+    ``nox -s demo -- --keep`` keeps the scratch folder (it is always kept when something failed)."""
     session.install(*DEV, "rich>=13.7")
-    session.install(f"{CLIENT}[testing,yaml]", str(SHIMS), str(CODEMODS))
+    # Editable: uv's cache keys a local build on pyproject.toml only, so a plain install could run stale code.
+    session.install("-e", f"{CLIENT}[testing,yaml]", "-e", str(SHIMS), "-e", str(CODEMODS))
     session.run("python", str(ROOT / "codemods" / "demo" / "migration_demo.py"), *session.posargs,
                 env={"PYTHONUNBUFFERED": "1", "TEKTON_DEMO_SOURCE": str(ROOT / "components")})
 

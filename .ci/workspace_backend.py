@@ -12,9 +12,10 @@ from typing import Any, NoReturn
 
 MESSAGE = """
 The workspace root is not a package: it gathers three distributions (a uv workspace).
-  development environment:  uv sync            (all three, editable, plus the dev tools, in .venv)
-  with pip instead:          pip install -e "packages/tekton-llm-client[testing,yaml,tokens]" -e "shims[service]" -e codemods
-  the checks:                nox               (see README.md)
+  development environment:  uv sync   (all three, editable, plus the dev tools, in .venv)
+  with pip instead:          pip install -e "packages/tekton-llm-client[testing,yaml,tokens]" \\
+                                         -e "shims[service]" -e codemods
+  the checks:                nox       (see README.md)
 """
 
 

@@ -8,6 +8,9 @@
 6. ``tekton-migrate cleanup --write``, per component: delete legacy adapter modules nothing can reach any more
 7. run every component's tests again, now through the shims and the client, against the live server
 8. a summary table
+
+The scratch folder (migrated copy, ``rewrite-report.json``, JUnit reports) is removed at the end when everything
+passed; ``--keep`` (``nox -s demo -- --keep``) keeps it, and it is always kept when something failed.
 """
 
 from __future__ import annotations
@@ -20,13 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
+from tekton_codemods.matrix import ResultsError, read_junit
 
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 110)
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +68,8 @@ def migrate(scratch: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def run_tests(component: Path, env: dict[str, str], report: Path) -> tuple[int, int, float]:
-    """pytest on one component folder; (passed, total, seconds) from its JUnit report."""
+    """pytest on one component folder; (passed, collected, seconds) from its JUnit report, read the way the component
+    matrix reads it (``tekton_codemods.matrix.read_junit``)."""
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
@@ -73,13 +77,12 @@ def run_tests(component: Path, env: dict[str, str], report: Path) -> tuple[int, 
         cwd=component, env={**env, "PYTHONPATH": str(component)}, capture_output=True, text=True, check=False,
     )
     seconds = time.perf_counter() - started
-    if not report.exists():
+    try:
+        results = read_junit(report)
+    except ResultsError:
         return 0, 0, seconds
-    suite = ET.parse(report).getroot()
-    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")  # type: ignore[assignment]
-    total = int(suite.get("tests", 0))
-    failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
-    return total - failed - int(suite.get("skipped", 0)), total, seconds
+    collected = [r for key, r in results.items() if not key.startswith("<collection> ")]
+    return sum(1 for r in collected if r.outcome == "passed"), len(collected), seconds
 
 
 def start_server(profile: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
@@ -94,14 +97,94 @@ def start_server(profile: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
     return proc, json.loads(line)
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", default=os.environ.get("TEKTON_DEMO_SOURCE", str(ROOT / "components")),
                         help="folder holding the components to migrate (default: the bundled samples)")
     parser.add_argument("--profile", default="v1", help="Rhetor test server profile (v1, v1-as-shipped, classic)")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch copy and print where it is")
-    args = parser.parse_args()
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the scratch folder (migrated copy, rewrite-report.json, JUnit reports) even when "
+                        "everything passed; it is always kept when something failed")
+    return parser.parse_args()
 
+
+def test_all(names: list[str], work: Path, scratch: Path, env: dict[str, str], outcomes: dict[str, Outcome],
+             phase: str) -> None:
+    """Run every component's tests; record (passed, collected) and, after the migration, the seconds."""
+    for name in names:
+        passed, total, seconds = run_tests(work / name, env, scratch / f"{name}-{phase}.xml")
+        outcome = outcomes[name]
+        if phase == "before":
+            outcome.before = (passed, total)
+            console.print(f"  {name:<8} {passed:>2}/{total} tests pass")
+        else:
+            outcome.after, outcome.seconds = (passed, total), seconds
+            mark = "[green]ok[/green]" if passed == total and total else "[red]FAILED[/red]"
+            console.print(f"  {name:<8} {passed:>2}/{total} tests pass  {mark}")
+
+
+def rewrite(scratch: Path, outcomes: dict[str, Outcome]) -> None:
+    """Steps 4 and 5: the diff, the rewrite with its JSON report, and the idempotency check."""
+    step(4, "Rewrite: the diff first", "Only import lines and dotted-path strings change; comments, quotes and "
+         "line endings stay as they were.")
+    migrate(scratch, "rewrite", "components", "--diff")
+
+    step(5, "Rewrite: write it", "Every output is re-parsed before an atomic write; a second run changes nothing.")
+    report_path = scratch / "rewrite-report.json"
+    migrate(scratch, "rewrite", "components", "--report", report_path.name)
+    report = json.loads(report_path.read_text())
+    for entry in report["files"]:
+        name = next((part for part in Path(entry["path"]).parts if part in outcomes), "")
+        if name in outcomes and entry["status"] == "changed":
+            outcomes[name].files_changed += 1
+            outcomes[name].call_sites += len(entry.get("changes", []))
+    check = migrate(scratch, "rewrite", "components", "--check")
+    console.print("  second run: " + ("nothing left to change" if check.returncode == 0 else "[red]changes![/red]"))
+
+
+def clean_up(scratch: Path, names: list[str], outcomes: dict[str, Outcome]) -> None:
+    """Step 6: ``cleanup --write`` per component, noting which legacy adapter was deleted."""
+    step(6, "Clean up (phase 3)", "Per component, as MIGRATION.md runs it: a legacy adapter module is deleted "
+         "only when nothing can reach it any more; otherwise it is kept and the reason is shown.")
+    for name in names:
+        cleanup = migrate(scratch, "cleanup", f"components/{name}", "--write")
+        for line in cleanup.stdout.splitlines():
+            if line.startswith("deleted") and f"{name}/core/llm_adapter.py" in line.replace("\\", "/"):
+                outcomes[name].deleted.append(f"{name}/core/llm_adapter.py")
+
+
+def summary(outcomes: dict[str, Outcome]) -> bool:
+    """Step 8: the table and the verdict; True when every component is green after the migration."""
+    step(8, "Summary", "Call sites = import statements and strings rewritten.")
+    table = Table(show_lines=False, caption="tests: passing/collected, from pytest's JUnit report. seconds: wall "
+                  "time of the component's test run after the migration (against the live test server).")
+    for column in ("component", "call sites rewritten", "files changed", "adapter deleted",
+                   "tests before", "tests after", "seconds"):
+        table.add_column(column, justify="left" if column == "component" else "right")
+    for o in outcomes.values():
+        table.add_row(o.name, str(o.call_sites), str(o.files_changed), "yes" if o.deleted else "no",
+                      f"{o.before[0]}/{o.before[1]}", f"{o.after[0]}/{o.after[1]}", f"{o.seconds:.1f}")
+    console.print(table)
+    ok = all(o.after[0] == o.after[1] and o.after[1] > 0 for o in outcomes.values())
+    console.print("[bold green]All components migrated and green.[/bold green]" if ok else
+                  "[bold red]Some component tests failed after migration (see above).[/bold red]")
+    console.print("Next: MIGRATION.md, section 2, to do the same on a real component.")
+    return ok
+
+
+def finish(scratch: Path, *, ok: bool, keep: bool) -> None:
+    """Keep the scratch folder when asked or when something failed (the failures point into it), else remove it."""
+    if keep or not ok:
+        why = "as asked (--keep)" if keep else "because something failed"
+        console.print(f"Scratch folder kept {why}: {scratch}  (migrated copy in components/, rewrite-report.json, "
+                      "JUnit reports <component>-before.xml / -after.xml)")
+    else:
+        shutil.rmtree(scratch, ignore_errors=True)
+        console.print(f"Scratch folder {scratch} removed; keep it with: nox -s demo -- --keep")
+
+
+def main() -> int:
+    args = parse_args()
     source = Path(args.source).resolve()
     names = [n for n in COMPONENTS if (source / n).is_dir()]
     console.print(Panel.fit(
@@ -120,10 +203,7 @@ def main() -> int:
     try:
         step(1, "Before: the components as they are",
              "Their LLM features still call the retired LLM Adapter service (localhost:8300), which is gone.")
-        for name in names:
-            passed, total, _ = run_tests(work / name, base_env, scratch / f"{name}-before.xml")
-            outcomes[name].before = (passed, total)
-            console.print(f"  {name:<8} {passed:>2}/{total} tests pass")
+        test_all(names, work, scratch, base_env, outcomes, "before")
 
         step(2, "Start a Rhetor test server", "A Rhetor look-alike on a real socket: the deterministic simulated "
              "provider answers 'I received your message: ...'.")
@@ -133,61 +213,20 @@ def main() -> int:
         step(3, "Inventory", "Which files use a legacy adapter, in which import forms, and which legacy "
              "classes, methods and attributes they touch - what the shims must cover.")
         migrate(scratch, "inventory", "components")
-
-        step(4, "Rewrite: the diff first", "Only import lines and dotted-path strings change; comments, quotes and "
-             "line endings stay as they were.")
-        migrate(scratch, "rewrite", "components", "--diff")
-
-        step(5, "Rewrite: write it", "Every output is re-parsed before an atomic write; a second run changes nothing.")
-        report_path = scratch / "rewrite-report.json"
-        migrate(scratch, "rewrite", "components", "--report", report_path.name)
-        report = json.loads(report_path.read_text())
-        for entry in report["files"]:
-            name = next((part for part in Path(entry["path"]).parts if part in outcomes), "")
-            if name in outcomes and entry["status"] == "changed":
-                outcomes[name].files_changed += 1
-                outcomes[name].call_sites += len(entry.get("changes", []))
-        check = migrate(scratch, "rewrite", "components", "--check")
-        console.print("  second run: " + ("nothing left to change" if check.returncode == 0 else "[red]changes![/red]"))
-
-        step(6, "Clean up (phase 3)", "Per component, as MIGRATION.md runs it: a legacy adapter module is deleted "
-             "only when nothing can reach it any more; otherwise it is kept and the reason is shown.")
-        for name in names:
-            cleanup = migrate(scratch, "cleanup", f"components/{name}", "--write")
-            for line in cleanup.stdout.splitlines():
-                if line.startswith("deleted") and f"{name}/core/llm_adapter.py" in line.replace("\\", "/"):
-                    outcomes[name].deleted.append(f"{name}/core/llm_adapter.py")
+        rewrite(scratch, outcomes)
+        clean_up(scratch, names, outcomes)
 
         step(7, "After: the same tests, through the shims and the client",
              f"Every LLM call now goes through tekton_llm_client to the Rhetor at {info['url']}.")
         env = {**base_env, "TEKTON_RHETOR_TEST_URL": info["url"], "TEKTON_RHETOR_TEST_WS_URL": info["ws_url"]}
-        for name in names:
-            passed, total, seconds = run_tests(work / name, env, scratch / f"{name}-after.xml")
-            outcomes[name].after, outcomes[name].seconds = (passed, total), seconds
-            mark = "[green]ok[/green]" if passed == total and total else "[red]FAILED[/red]"
-            console.print(f"  {name:<8} {passed:>2}/{total} tests pass  {mark}")
+        test_all(names, work, scratch, env, outcomes, "after")
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=10)
 
-    step(8, "Summary", "Call sites = import statements and strings rewritten.")
-    table = Table(show_lines=False)
-    for column in ("component", "call sites rewritten", "files changed", "adapter deleted",
-                   "tests before", "tests after", "seconds"):
-        table.add_column(column, justify="left" if column == "component" else "right")
-    for o in outcomes.values():
-        table.add_row(o.name, str(o.call_sites), str(o.files_changed), "yes" if o.deleted else "no",
-                      f"{o.before[0]}/{o.before[1]}", f"{o.after[0]}/{o.after[1]}", f"{o.seconds:.1f}")
-    console.print(table)
-    ok = all(o.after[0] == o.after[1] and o.after[1] > 0 for o in outcomes.values())
-    console.print("[bold green]All components migrated and green.[/bold green]" if ok else
-                  "[bold red]Some component tests failed after migration (see above).[/bold red]")
-    console.print("Next: MIGRATION.md, section 2, to do the same on a real component.")
-    if args.keep:
-        console.print(f"Scratch copy kept at {scratch}")
-    else:
-        shutil.rmtree(scratch, ignore_errors=True)
+    ok = summary(outcomes)
+    finish(scratch, ok=ok, keep=args.keep)
     return 0 if ok else 1
 
 

@@ -13,7 +13,7 @@ import pytest
 from tekton_codemods.cli import main
 
 SUMMARY = re.compile(
-    r"^tekton-migrate: (\d+) files scanned, (\d+) candidates, (\d+) changed, (\d+) failed in \d+\.\d\ds$"
+    r"^tekton-migrate: (\d+) files? scanned, (\d+) candidates?, (\d+) changed, (\d+) failed in \d+\.\d\ds$"
 )
 
 

@@ -129,7 +129,7 @@ def test_installed_console_script(tree) -> None:
     done = subprocess.run([script, "rewrite", "--check", root], capture_output=True, text=True, check=False)
     assert done.returncode == 1
     assert done.stdout == f"would rewrite {root / 'a.py'}\n"
-    assert done.stderr.startswith("tekton-migrate: 1 files scanned, 1 candidates, 1 changed, 0 failed in ")
+    assert done.stderr.startswith("tekton-migrate: 1 file scanned, 1 candidate, 1 changed, 0 failed in ")
 
 
 def test_module_entry_point(tree) -> None:
@@ -138,7 +138,7 @@ def test_module_entry_point(tree) -> None:
         [sys.executable, "-m", "tekton_codemods", "rewrite", root], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0
-    assert done.stderr.startswith("tekton-migrate: 1 files scanned, 0 candidates, 0 changed, 0 failed in ")
+    assert done.stderr.startswith("tekton-migrate: 1 file scanned, 0 candidates, 0 changed, 0 failed in ")
 
 
 def test_report_that_cannot_be_written_fails_the_run(tree, cli, tmp_path) -> None:
@@ -158,3 +158,37 @@ def test_clean_tree_never_imports_the_parser_or_rich(tree) -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout == "0 False False\n"
+
+
+def test_counts_are_spelled_for_one_and_for_many(tree, cli) -> None:
+    one = cli("rewrite", "--check", tree({"one/a.py": LEGACY}) / "one")
+    assert one.err.splitlines()[-1].startswith("tekton-migrate: 1 file scanned, 1 candidate, 1 changed, 0 failed in ")
+    many = cli("rewrite", "--check", tree({"two/a.py": LEGACY, "two/b.py": LEGACY, "two/c.py": "x = 1\n"}) / "two")
+    assert many.err.splitlines()[-1].startswith("tekton-migrate: 3 files scanned, 2 candidates, 2 changed, 0 failed")
+
+
+def test_help_defines_a_candidate() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tekton_codemods", "--help"], capture_output=True, text=True, check=True
+    )
+    text = " ".join(done.stdout.split())
+    assert "candidate: a file whose bytes spell the last part of a legacy module name (llm_adapter)" in text
+
+
+def test_syntax_error_position_is_the_one_python_reports(tree, cli) -> None:
+    root = tree({"bad.py": "# llm_adapter\ndef f(:\n    pass\n"})
+    try:
+        compile("# llm_adapter\ndef f(:\n    pass\n", "bad.py", "exec")
+    except SyntaxError as exc:
+        expected = f"syntax error at line {exc.lineno}, column {exc.offset}: {exc.msg}"
+    assert expected.startswith("syntax error at line 2, ")
+    result = cli("rewrite", root)
+    assert result.err.splitlines()[0] == f"{root / 'bad.py'}: error: {expected}"
+    assert result.code == 2
+
+
+def test_jobs_default_to_the_cpu_count() -> None:
+    from tekton_codemods.cli import build_parser
+
+    args = build_parser().parse_args(["rewrite", "."])
+    assert args.jobs == 0  # 0 means one process per CPU; -j 1 forces a single process

@@ -51,6 +51,12 @@ export interface TektonLLMClientOptions extends RetryOptions {
   contextId?: string;
   systemPrompt?: string;
   fetch?: FetchLike;
+  /**
+   * The WebSocket a v1 generation switches to when Rhetor's v1 HTTP chat is broken as shipped (default
+   * `globalThis.WebSocket`: browsers and Node.js >= 22). On Node.js 20 pass one (`import WebSocket from 'ws'`);
+   * without one that switch raises a ConfigurationError naming this option. `null` never switches: the HTTP
+   * error surfaces as it is.
+   */
   WebSocket?: WebSocketConstructor | null;
 }
 

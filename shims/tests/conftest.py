@@ -9,20 +9,17 @@ Shared clients need no cleanup here: each test has its own event loop, whose shu
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from tekton_llm_client.testing import RhetorTestServer, closed_port
+from tekton_llm_client.testing import RhetorTestServer, closed_port, listen, serve_asgi
 
 _PREFIXES = ("RHETOR_", "LLM_", "TERMA_", "TEKTON_LLM_", "OLLAMA_")
 
@@ -86,27 +83,14 @@ class TextlessRhetor:
 @pytest.fixture(params=["v1", "classic"])
 async def textless(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TextlessRhetor]:
     """``RHETOR_URL`` at a ``TextlessRhetor`` on 127.0.0.1 (port 0), served inside the test's event loop."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY from asyncio
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    stub = TextlessRhetor(f"http://127.0.0.1:{sock.getsockname()[1]}", request.param)
-    routes = [Route(path, stub.chat, methods=["POST"]) for path in ("/chat", "/api/v1/chat")]
-    app = Starlette(routes=routes)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if serving.done():
-            serving.result()
-        await asyncio.sleep(0.005)
-    monkeypatch.setenv("RHETOR_URL", stub.url)
-    monkeypatch.setenv("RHETOR_API", stub.dialect)
-    monkeypatch.setenv("RHETOR_TRANSPORT", "http")
-    try:
-        yield stub
-    finally:
-        server.should_exit = True
-        await serving
-        sock.close()
+    with listen("127.0.0.1", 0) as sock:
+        stub = TextlessRhetor(f"http://127.0.0.1:{sock.getsockname()[1]}", request.param)
+        routes = [Route(path, stub.chat, methods=["POST"]) for path in ("/chat", "/api/v1/chat")]
+        async with serve_asgi(Starlette(routes=routes), sock, lifespan="off"):
+            monkeypatch.setenv("RHETOR_URL", stub.url)
+            monkeypatch.setenv("RHETOR_API", stub.dialect)
+            monkeypatch.setenv("RHETOR_TRANSPORT", "http")
+            yield stub
 
 
 @pytest.fixture

@@ -183,10 +183,31 @@ async def test_chat_service_failure(rhetor: RhetorTestServer, wire: Any) -> None
 
 
 async def test_chat_in_band_error_is_a_service_failure(rhetor: RhetorTestServer) -> None:
+    """Classic Rhetor's HTTP 200 ``{"error": …}``. The original read it as an answer without text and returned
+    ``{"message": "", "success": True}``; the shim reports the failure (MIGRATION.md §5.1, spec §0.3)."""
     rhetor.faults.error_in_200 = True
     adapter = LLMAdapter()
 
     assert await adapter.chat("hi") == {"message": TROUBLE, "success": False}
+    await adapter.aclose()
+
+
+async def test_analyze_message_in_band_error_is_the_failure_dict_not_an_empty_analysis(
+    rhetor: RhetorTestServer,
+) -> None:
+    rhetor.faults.error_in_200 = True
+    adapter = LLMAdapter()
+
+    analysis = await adapter.analyze_message("m")
+
+    # The original parsed the missing text into an empty 6-key analysis; a failure keeps its 5-key failure shape.
+    assert analysis == {
+        "purpose": "Unknown",
+        "components": [],
+        "data_summary": "Could not analyze message",
+        "priority": "Unknown",
+        "summary": "Failed to connect to LLM service.",
+    }
     await adapter.aclose()
 
 

@@ -11,28 +11,16 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from tekton_llm_client.testing import RhetorTestServer, closed_port
+from tekton_llm_client.testing import RhetorTestServer, closed_port, listen, serve_asgi
 from tekton_llm_shims.llm_adapter_service import create_app
-from tekton_llm_shims.llm_adapter_service.server import listen
 from websockets.asyncio.client import ClientConnection, connect
 
 
 async def serve(rhetor_url: str) -> AsyncIterator[str]:
     """Run the service app with uvicorn on 127.0.0.1, port 0, inside the test's event loop."""
-    sock = listen("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(create_app(rhetor_url), log_level="warning"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.005)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    with listen("127.0.0.1", 0) as sock:
+        async with serve_asgi(create_app(rhetor_url), sock) as url:
+            yield url
 
 
 @pytest.fixture

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import weakref
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from tekton_llm_client.testing import RhetorTestServer, closed_port
+from tekton_llm_shims import _common
 from tekton_llm_shims.terma import LLM_PROVIDERS, Config, LLMAdapter
 
 SYSTEM_PROMPT = (
@@ -79,6 +81,27 @@ def test_first_construction_writes_default_config_file(clean_env: Path, monkeypa
     assert (adapter.adapter_url, adapter.adapter_ws_url) == ("http://adapter.example:9300", "ws://localhost:8301")
     assert (adapter.provider, adapter.model) == ("claude", "claude-3-sonnet-20240229")
     assert adapter.system_prompt == SYSTEM_PROMPT
+
+
+def test_fresh_home_default_is_not_warned_about_but_a_configured_retired_url_is(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(_common, "_logged_retired", set())
+    with caplog.at_level("WARNING", logger="tekton_llm_shims"):
+        fresh = LLMAdapter()  # writes ~/.terma/config.json with the default adapter_url, then reads it back
+        again = LLMAdapter()
+
+    assert json.loads(config_file(clean_env).read_text())["llm"]["adapter_url"] == "http://localhost:8300"
+    assert fresh.llm_url == again.llm_url == "http://localhost:8003"
+    assert [r.getMessage() for r in caplog.records if "ignoring" in r.getMessage()] == []
+
+    fresh.config.set("llm.adapter_url", "http://legacy-host:8301")  # the user's own choice: worth a warning
+    with caplog.at_level("WARNING", logger="tekton_llm_shims"):
+        LLMAdapter()
+    assert [r.getMessage() for r in caplog.records if "ignoring" in r.getMessage()] == [
+        "ignoring llm.adapter_url=http://legacy-host:8301 for LLM traffic: it points at the retired LLM Adapter "
+        "service; requests go to Rhetor (set RHETOR_URL to choose which)"
+    ]
 
 
 def test_defaults_without_environment(clean_env: Path) -> None:
@@ -365,7 +388,7 @@ async def test_outage_gives_legacy_strings(rhetor_down: str) -> None:
     await adapter.stream_command_analysis("s", "ls", chunks.append)
     providers = await adapter.get_available_providers()
 
-    assert command == output == UNAVAILABLE.format("http://localhost:8300")
+    assert command == output == UNAVAILABLE.format(rhetor_down)  # the URL contacted, not the retired :8300
     prefix = "Error getting terminal help: "
     assert help_text.startswith(prefix) and len(help_text) > len(prefix)
     assert len(chunks) == 1 and chunks[0].startswith("Error analyzing command: ")
@@ -374,25 +397,30 @@ async def test_outage_gives_legacy_strings(rhetor_down: str) -> None:
     assert {"role": "assistant", "content": command} in adapter._session_contexts["s"]
 
 
-async def test_service_failure_gives_unavailable_string_with_current_adapter_url(
-    rhetor: RhetorTestServer, wire: Any
-) -> None:
+async def test_service_failure_text_names_the_rhetor_url_contacted(rhetor: RhetorTestServer, wire: Any) -> None:
     wire.fail(503)
     adapter = LLMAdapter(adapter_url="http://localhost:8080")  # phase-1 docs form: not Rhetor, so not used
-    adapter.adapter_url = "http://shown-in-message:8300"
+    adapter.adapter_url = "http://shown-in-legacy-message:8300"
 
     answer = await adapter.analyze_command("s", "ls")
 
-    assert answer == UNAVAILABLE.format("http://shown-in-message:8300")
+    assert answer == UNAVAILABLE.format(rhetor.url)
+    assert adapter.adapter_url == "http://shown-in-legacy-message:8300"  # the reported attribute is unchanged
     assert wire.only()["messages"][-1]["content"] == "Please explain this command concisely: ls"  # Rhetor was asked
     await adapter.aclose()
 
 
-async def test_in_band_provider_error_gives_unavailable_string(rhetor: RhetorTestServer) -> None:
+async def test_in_band_provider_error_is_a_failure_not_an_answer_without_text(rhetor: RhetorTestServer) -> None:
+    """Classic Rhetor's HTTP 200 ``{"error": …}``: the original read it as an answer without text ("No response
+    from LLM adapter"); the shim reports the failure (legacy-adapters.md §0.3, MIGRATION.md §5.1)."""
     rhetor.faults.error_in_200 = True
     adapter = LLMAdapter()
 
-    assert await adapter.analyze_output("s", "ls", "") == UNAVAILABLE.format("http://localhost:8300")
+    command = await adapter.analyze_command("s", "ls")
+    help_text = str(await adapter.get_terminal_help("s", "task"))
+
+    assert command == UNAVAILABLE.format(rhetor.url)
+    assert help_text.startswith("Error getting terminal help: ") and help_text != "No response from LLM adapter"
     await adapter.aclose()
 
 
@@ -467,10 +495,13 @@ async def test_per_request_adapters_share_one_client_that_collection_never_close
         await original()
 
     client.aclose = recording_close  # type: ignore[method-assign]
+    collected = weakref.ref(first)
+    tasks_before = asyncio.all_tasks()
     del first
     gc.collect()
-    for _ in range(3):
-        await asyncio.sleep(0)
+    assert collected() is None  # the adapter really is gone
+    # Whatever its collection scheduled (a close would be a task) has run to its end before we look.
+    await asyncio.gather(*(asyncio.all_tasks() - tasks_before - {asyncio.current_task()}))
     second = LLMAdapter()
     answer = str(await second.analyze_command("s", "pwd"))
 

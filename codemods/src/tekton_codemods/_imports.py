@@ -51,18 +51,29 @@ class ImportRewriter(cst.CSTTransformer):
         self._plain_moves: dict[str, str] = {}
         self._plain_blocked: dict[str, list[tuple[str, str]]] = {}
         self._package_roots: dict[str, list[str]] = {}
+        self._prepared = False
 
     # -- decisions that depend on the whole file ---------------------------------------------------
 
     def visit_Module(self, node: cst.Module) -> bool:
-        self._usage = collect_usage(node, self.package)
+        if not self._prepared:
+            self.prepare(collect_usage(node, self.package))
+        return True
+
+    def prepare(self, usage: NameUsage) -> None:
+        """Take the decisions that need the whole file, from its census (before visiting any statement)."""
+        self._usage = usage
+        self._prepared = True
         self._decide_plain_imports()
         self._package_roots = {
             name: sorted(paths)
             for name, paths in self._usage.import_paths.items()
             if any(key.startswith(path + ".") for path in paths for key in self.table.mapping)
         }
-        return True
+
+    def watched_names(self) -> set[str]:
+        """Names whose attribute chains this rewriter may change or report (after :meth:`prepare`)."""
+        return {dotted.split(".", 1)[0] for dotted in self._plain_moves} | set(self._package_roots)
 
     def _decide_plain_imports(self) -> None:
         """``import a.b.m`` binds ``a``: it may move only if every ``a.…`` use still resolves."""

@@ -36,14 +36,17 @@ class ProjectSettings:
 def find_pyproject(start: Path) -> Path | None:
     """The nearest ``pyproject.toml`` at or above ``start``, not crossing a repository root."""
     here = start.resolve()
-    if not here.is_dir():
-        here = here.parent
-    for directory in (here, *here.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
-        if (directory / ".git").exists():
-            return None
+    try:
+        if not here.is_dir():
+            here = here.parent
+        for directory in (here, *here.parents):
+            candidate = directory / "pyproject.toml"
+            if candidate.is_file():
+                return candidate
+            if (directory / ".git").exists():
+                return None
+    except OSError:  # a folder we may not look into: no configuration from there (discovery reports the path)
+        return None
     return None
 
 

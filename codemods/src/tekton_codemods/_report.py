@@ -37,7 +37,7 @@ class Summary:
 
     def line(self) -> str:
         return (
-            f"{TOOL}: {self.scanned} files scanned, {self.candidates} candidates, "
+            f"{TOOL}: {_count(self.scanned, 'file')} scanned, {_count(self.candidates, 'candidate')}, "
             f"{self.changed} changed, {self.failed} failed in {self.seconds:.2f}s"
         )
 
@@ -50,6 +50,10 @@ class Summary:
             "skipped": self.skipped,
             "seconds": round(self.seconds, 3),
         }
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def rewrite_document(

@@ -9,6 +9,7 @@ over-count uses, which makes the rewriter leave more alone, never less.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -29,6 +30,26 @@ class NameUsage:
     plain_imports: list[str] = field(default_factory=list)
     other_bindings: Counter[str] = field(default_factory=Counter)
     import_paths: dict[str, set[str]] = field(default_factory=dict)
+    # Per statement (the innermost one around each construct): whether it holds an import or a string
+    # spelling a legacy segment, and the heads of the name chains it uses; and each statement's parent.
+    # A statement with none of these that the rewriter cares about is left untouched, unvisited.
+    marked: set[cst.BaseStatement] = field(default_factory=set)
+    heads: dict[cst.BaseStatement, set[str]] = field(default_factory=dict)
+    parents: dict[cst.BaseStatement, cst.BaseStatement | None] = field(default_factory=dict)
+
+    def statements_to_visit(self, names: set[str]) -> set[cst.BaseStatement]:
+        """Statements the rewriter must see: imports, legacy strings, and uses of ``names``."""
+        return self.marked | {statement for statement, heads in self.heads.items() if heads & names}
+
+    def enclosing(self, statements: set[cst.BaseStatement]) -> set[cst.BaseStatement]:
+        """``statements`` and every statement around them (the path a traversal must open to reach them)."""
+        found: set[cst.BaseStatement] = set()
+        for statement in statements:
+            current: cst.BaseStatement | None = statement
+            while current is not None and current not in found:
+                found.add(current)
+                current = self.parents.get(current)
+        return found
 
     def attributes_of(self, name: str) -> set[str]:
         """First attribute names read from ``name`` (``{"X"}`` for ``m.X.y``)."""
@@ -36,20 +57,47 @@ class NameUsage:
         return {chain[len(prefix) :].split(".", 1)[0] for chain in self.chains if chain.startswith(prefix)}
 
 
-def collect_usage(module: cst.Module, package: str | None = None) -> NameUsage:
-    """The census of ``module``; ``package`` anchors its relative imports."""
-    collector = _Collector(package)
+def collect_usage(module: cst.Module, package: str | None = None, segments: Iterable[str] = ()) -> NameUsage:
+    """The census of ``module``; ``package`` anchors its relative imports; a string spelling one of
+    ``segments`` marks its statement."""
+    collector = _Collector(package, tuple(segments))
     module.visit(collector)
     return collector.usage
 
 
 class _Collector(cst.CSTVisitor):
-    def __init__(self, package: str | None) -> None:
+    def __init__(self, package: str | None, segments: tuple[str, ...]) -> None:
         super().__init__()
         self.package = package
+        self.segments = segments
         self.usage = NameUsage()
+        self._stack: list[cst.BaseStatement] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.BaseStatement):
+            self.usage.parents[node] = self._stack[-1] if self._stack else None
+            self._stack.append(node)
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        if isinstance(original_node, cst.BaseStatement):
+            self._stack.pop()
+
+    def _mark(self) -> None:
+        if self._stack:
+            self.usage.marked.add(self._stack[-1])
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if any(segment in node.value for segment in self.segments):
+            self._mark()
+
+    def _head(self, dotted: str) -> None:
+        if self._stack:
+            self.usage.heads.setdefault(self._stack[-1], set()).add(dotted.split(".", 1)[0])
 
     def visit_Import(self, node: cst.Import) -> bool:
+        self._mark()
         for alias in node.names:
             dotted = dotted_name(alias.name)
             if alias.asname is not None:
@@ -62,6 +110,7 @@ class _Collector(cst.CSTVisitor):
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        self._mark()
         module = dotted_name(node.module) if node.module is not None else None
         absolute = resolve_relative(self.package, len(node.relative), module)
         if isinstance(node.names, cst.ImportStar):
@@ -82,6 +131,7 @@ class _Collector(cst.CSTVisitor):
         dotted = dotted_name(node)
         if dotted is not None:
             self.usage.chains[dotted] += 1
+            self._head(dotted)
         else:
             # ``f().attr``: the attribute name is not a use of a variable called ``attr``.
             node.value.visit(self)
@@ -89,6 +139,7 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Name(self, node: cst.Name) -> None:
         self.usage.chains[node.value] += 1
+        self._head(node.value)
 
     def visit_Arg(self, node: cst.Arg) -> bool:
         # A keyword (``f(terma=1)``) names a parameter, not a variable.

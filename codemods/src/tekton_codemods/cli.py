@@ -31,6 +31,12 @@ from ._scan import Candidate, read_candidates
 if TYPE_CHECKING:
     from ._runner import Mode
 
+CANDIDATE_HELP = (
+    "candidate: a file whose bytes spell the last part of a legacy module name (llm_adapter), so it may "
+    "reference a legacy module and is read closer; every other file is only scanned, never parsed. The "
+    "summary line counts both: 'N files scanned, M candidates'."
+)
+
 EXIT_OK = 0
 EXIT_CHANGES = 1
 EXIT_FAILED = 2
@@ -49,23 +55,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tekton-migrate",
         description="Move Tekton components from their legacy llm_adapter modules onto tekton_llm_shims.",
+        epilog=CANDIDATE_HELP,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    rewrite = commands.add_parser("rewrite", help="rewrite imports and dotted strings to the shims")
+    rewrite = commands.add_parser(
+        "rewrite", help="rewrite imports and dotted strings to the shims", epilog=CANDIDATE_HELP
+    )
     _common(rewrite)
     modes = rewrite.add_mutually_exclusive_group()
     modes.add_argument("--diff", action="store_true", help="print a unified diff instead of writing")
     modes.add_argument("--check", action="store_true", help="write nothing; exit 1 if any file would change")
-    rewrite.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="worker processes (0: one per CPU)")
+    rewrite.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="processes that parse candidates (default 0: one per CPU; used only when 2+ files need a parse)",
+    )
     rewrite.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report of every file")
 
-    inventory = commands.add_parser("inventory", help="list legacy adapter use per component")
+    inventory = commands.add_parser("inventory", help="list legacy adapter use per component", epilog=CANDIDATE_HELP)
     _common(inventory)
     inventory.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    cleanup = commands.add_parser("cleanup", help="find legacy adapter modules nothing uses any more")
+    cleanup = commands.add_parser(
+        "cleanup", help="find legacy adapter modules nothing uses any more", epilog=CANDIDATE_HELP
+    )
     _common(cleanup)
     cleanup.add_argument("--write", action="store_true", help="delete the unused legacy modules")
     cleanup.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report")

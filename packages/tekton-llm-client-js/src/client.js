@@ -24,6 +24,11 @@ const DEFAULT_HTTP_URL = '/api/llm';
 const DEFAULT_WS_URL = 'ws://localhost:8003/ws';
 /** Statuses of a v1 chat route that mean "this route is broken here", not "try again later". */
 const SWITCH_STATUSES = new Set([404, 405, 500, 501]);
+/** Why a v1 generation cannot continue over WebSocket, and the two ways out. */
+const NO_WEBSOCKET =
+  "Rhetor's v1 HTTP chat failed (as the shipped v1 Rhetor's does) and the client would continue over WebSocket, " +
+  'but this runtime has no global WebSocket (Node.js < 22): pass one as the `WebSocket` option ' +
+  "(`import WebSocket from 'ws'`), or `WebSocket: null` to get the HTTP error as it is";
 
 /** `http(s)://host[/prefix]` → `ws(s)://host[/prefix]/ws`; null for a relative URL. */
 export function deriveWsUrl(rhetorUrl) {
@@ -50,6 +55,7 @@ export class TektonLLMClient {
   #rhetorUrl;
   #wsUrl;
   #WebSocket;
+  #wsOptOut;
   #ws = null;
   #dialectChoice;
   #dialect = null;
@@ -93,6 +99,8 @@ export class TektonLLMClient {
     this.#http = new HttpTransport({ baseUrl: this.#rhetorUrl, authToken, fetch: fetchImpl });
     this.#authToken = authToken ? String(authToken) : null;
     this.#WebSocket = WebSocketImpl ?? globalThis.WebSocket ?? null;
+    // `WebSocket: null` says "never switch": the HTTP error surfaces as it is.
+    this.#wsOptOut = WebSocketImpl === null;
     this.#dialectChoice = dialect;
     this.#transport = transport;
     this.#useWs = transport === 'ws';
@@ -254,11 +262,21 @@ export class TektonLLMClient {
   /**
    * Whether a failed v1 HTTP generation should move to WebSocket for the client's lifetime (as the Python client
    * does): the route is broken as shipped (404, 405, 500, 501) or answered an in-band error before any text.
+   * Without a WebSocket implementation that switch cannot happen, and silently surfacing the HTTP error would
+   * leave a Node 20 user with a 500 and no hint: that is a ConfigurationError naming the option (the HTTP error
+   * is its cause), unless the caller opted out with `WebSocket: null`.
    */
   #shouldSwitch(dialect, error) {
-    if (dialect !== 'v1' || this.#transport !== 'auto' || this.#useWs || !this.#WebSocket) return false;
-    if (error instanceof HTTPStatusError) return SWITCH_STATUSES.has(error.status);
-    return error instanceof ProviderError && !(error instanceof EmptyAnswerError);
+    if (dialect !== 'v1' || this.#transport !== 'auto' || this.#useWs) return false;
+    const broken =
+      error instanceof HTTPStatusError
+        ? SWITCH_STATUSES.has(error.status)
+        : error instanceof ProviderError && !(error instanceof EmptyAnswerError);
+    if (!broken || this.#wsOptOut) return false;
+    if (!this.#WebSocket) {
+      throw new ConfigurationError(`${NO_WEBSOCKET} (${error.name}: ${error.message})`, { cause: error, dialect });
+    }
+    return true;
   }
 
   #switchToWs(cause) {

@@ -290,7 +290,10 @@ export class TektonLLMWebSocketClient {
     if (this.#connection?.usable) return this.#connection;
     this.#connection = null;
     if (!this.#WebSocket) {
-      throw new ConfigurationError('no WebSocket implementation: pass one as the WebSocket option');
+      throw new ConfigurationError(
+        'no WebSocket implementation: this runtime has no global WebSocket (Node.js 20 and 21 have none without ' +
+          "--experimental-websocket); pass one as the `WebSocket` option, e.g. `import WebSocket from 'ws'`",
+      );
     }
     this.#connecting ??= Connection.open(this.#WebSocket, this.#url, { timeout: this.#connectTimeout, signal }).finally(() => {
       this.#connecting = null;

@@ -1,7 +1,8 @@
 // End to end in headless Chromium: a page served by a tiny local Node server imports the ES module as is, streams
 // an answer from the Python Rhetor test server (cross-origin, so CORS and the preflight are exercised) into the
-// DOM, then asks once more over the browser's own WebSocket; the test asserts on the rendered text. Debian's /usr/bin/chromium is driven by playwright-core; no
-// browser is ever downloaded. Missing Chromium skips locally and fails under CI.
+// DOM, then asks once more over the browser's own WebSocket; the test asserts on the rendered text. Debian's
+// /usr/bin/chromium (or the binary CHROMIUM_PATH names) is driven by playwright-core; no browser is ever
+// downloaded. Missing Chromium skips locally, with the reason, and fails under CI.
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -101,8 +102,8 @@ after(async () => {
 
 test('headless Chromium streams an answer into the page', { timeout: 60000 }, async (t) => {
   if (!existsSync(CHROMIUM)) {
-    if (process.env.CI) assert.fail(`${CHROMIUM} is missing; CI installs it with: apt-get install -y chromium`);
-    t.skip(`${CHROMIUM} not installed (apt-get install -y chromium); browser test skipped`);
+    if (process.env.CI) assert.fail(`${CHROMIUM} is missing; CI installs it (apt-get install -y chromium) or sets CHROMIUM_PATH`);
+    t.skip(`${CHROMIUM} not installed (apt-get install -y chromium, or set CHROMIUM_PATH); browser test skipped`);
     return;
   }
   const { chromium } = await import('playwright-core');

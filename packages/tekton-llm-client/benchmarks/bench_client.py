@@ -1,12 +1,18 @@
-"""Client benchmarks P2–P4, each a ratio against a named baseline measured in the same run.
+"""Client benchmarks P2–P4: each figure is a ratio against a named baseline, as the median of interleaved runs.
 
-P2  2,000 non-streaming calls: TektonLLMClient.generate_text vs raw httpx.AsyncClient posts of the same body
-    (median latency, sequential; throughput at concurrency 50).
-P3  one 10,000-chunk SSE stream: the client's TextStream vs raw httpx ``aiter_lines``.
+P2  non-streaming calls: TektonLLMClient.generate_text vs raw httpx.AsyncClient posts of the same body
+    (median latency, sequential, calls strictly alternating; throughput at concurrency 50, runs alternating).
+P3  one 10,000-chunk SSE stream: the client's TextStream vs raw httpx ``aiter_lines``; the same stream over WS.
 P4  ``import tekton_llm_client`` (and the heavier first uses) in a fresh interpreter.
 
+Every figure is measured ``--runs`` times (default 5); the client and its baseline alternate within each run, so
+machine noise hits both alike. The table gives the median ratio and its spread (min–max over the runs).
+``--baseline-src DIR`` also measures another copy of the package (e.g. a ``git worktree`` of the previous commit,
+``DIR`` being its ``src``), in its own process, alternating with this one run by run: the last column then
+compares the two clients directly.
+
 The Rhetor test server runs as a separate process so that it does not share the client's GIL.
-Targets: P2 <= 1.10x latency and >= 0.95x throughput, P3 <= 1.3x, P4 <= 120 ms.
+Targets (medians): P2 <= 1.10x latency and >= 0.95x throughput, P3 <= 1.20x, P4 <= 120 ms.
 """
 
 from __future__ import annotations
@@ -14,39 +20,38 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
-import httpx
-from tekton_llm_client import TektonLLMClient
-
 BODY = {"messages": [{"role": "user", "content": "benchmark"}], "stream": False}
+Call = Callable[[], Awaitable[Any]]
 
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "tekton_llm_client.testing", "--profile", "v1", "--port", "0", "--chunk-delay", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     assert proc.stdout is not None
     info = json.loads(proc.stdout.readline())
-    return proc, info["url"]
+    return proc, str(info["url"])
 
 
-async def timed(call: Callable[[], Awaitable[Any]], n: int) -> list[float]:
-    samples = []
-    for _ in range(n):
-        start = time.perf_counter()
-        await call()
-        samples.append(time.perf_counter() - start)
-    return samples
+async def _latency(call: Call) -> float:
+    start = time.perf_counter()
+    await call()
+    return time.perf_counter() - start
 
 
-async def throughput(call: Callable[[], Awaitable[Any]], n: int, concurrency: int) -> float:
+async def _throughput(call: Call, n: int, concurrency: int) -> float:
     gate = asyncio.Semaphore(concurrency)
 
     async def one() -> None:
@@ -58,9 +63,16 @@ async def throughput(call: Callable[[], Awaitable[Any]], n: int, concurrency: in
     return n / (time.perf_counter() - start)
 
 
-async def p2(url: str, calls: int) -> list[tuple[str, str, str, str]]:
-    async with httpx.AsyncClient(timeout=30) as raw, TektonLLMClient("bench", rhetor_url=url, api="v1",
-                                                                      transport="http", use_fallback=False) as client:
+async def p2(url: str, calls: int) -> dict[str, float]:
+    """One P2 run: median latencies (s) and throughputs (req/s) of raw httpx and the client."""
+    import httpx
+    from tekton_llm_client import TektonLLMClient
+
+    async with (
+        httpx.AsyncClient(timeout=30) as raw,
+        TektonLLMClient("bench", rhetor_url=url, api="v1", transport="http", use_fallback=False) as client,
+    ):
+
         async def raw_call() -> str:
             response = await raw.post(url + "/api/v1/chat", json=BODY)
             response.raise_for_status()
@@ -74,29 +86,29 @@ async def p2(url: str, calls: int) -> list[tuple[str, str, str, str]]:
             await client_call()
         raw_lat: list[float] = []
         client_lat: list[float] = []
-        for _ in range(calls):  # strictly alternating, so machine noise hits both sides alike
-            raw_lat += await timed(raw_call, 1)
-            client_lat += await timed(client_call, 1)
-        raw_rounds: list[float] = []
-        client_rounds: list[float] = []
-        for _ in range(5):
-            raw_rounds.append(await throughput(raw_call, calls // 2, 50))
-            client_rounds.append(await throughput(client_call, calls // 2, 50))
-        raw_tp, client_tp = statistics.median(raw_rounds), statistics.median(client_rounds)
-    raw_med, client_med = statistics.median(raw_lat), statistics.median(client_lat)
-    return [
-        ("P2 median latency", f"{raw_med * 1e3:.3f} ms", f"{client_med * 1e3:.3f} ms",
-         f"{client_med / raw_med:.3f}x (target <= 1.10x)"),
-        ("P2 throughput @50", f"{raw_tp:.0f} req/s", f"{client_tp:.0f} req/s",
-         f"{client_tp / raw_tp:.3f}x (target >= 0.95x)"),
-    ]
+        for _ in range(calls):
+            raw_lat.append(await _latency(raw_call))
+            client_lat.append(await _latency(client_call))
+        raw_tp = await _throughput(raw_call, calls // 2, 50)
+        client_tp = await _throughput(client_call, calls // 2, 50)
+    return {
+        "p2_raw_latency": statistics.median(raw_lat),
+        "p2_client_latency": statistics.median(client_lat),
+        "p2_raw_throughput": raw_tp,
+        "p2_client_throughput": client_tp,
+    }
 
 
-async def p3(url: str, chunks: int) -> list[tuple[str, str, str, str]]:
+async def p3(url: str, chunks: int) -> dict[str, float]:
+    """One P3 run: seconds for the same stream read raw, through the client over HTTP SSE, and over WS."""
+    import httpx
+    from tekton_llm_client import TektonLLMClient
+
+    body = {**BODY, "stream": True}
     async with httpx.AsyncClient(timeout=60) as raw:
-        await raw.post(url + "/_testing/faults", json={"reply": "x" * (chunks * 10), "chunk_size": 10,
-                                                       "chunk_delay": 0})
-        body = {**BODY, "stream": True}
+        await raw.post(
+            url + "/_testing/faults", json={"reply": "x" * (chunks * 10), "chunk_size": 10, "chunk_delay": 0}
+        )
 
         async def raw_stream() -> int:
             n = 0
@@ -106,81 +118,127 @@ async def p3(url: str, chunks: int) -> list[tuple[str, str, str, str]]:
                         n += 1
             return n
 
-        async def raw_stream_parsed() -> int:
-            n = 0
-            async with raw.stream("POST", url + "/api/v1/chat/stream", json=body) as response:
-                async for line in response.aiter_lines():
-                    if line.startswith("data:"):
-                        n += len(json.loads(line[5:])["content"])
-            return n
+        async with (
+            TektonLLMClient(
+                "bench", rhetor_url=url, api="v1", transport="http", use_fallback=False, timeout=60
+            ) as client,
+            TektonLLMClient("bench", rhetor_url=url, api="v1", transport="ws", use_fallback=False, timeout=60) as ws,
+        ):
 
-        async with TektonLLMClient("bench", rhetor_url=url, api="v1", transport="http", use_fallback=False,
-                                   timeout=60) as client:
             async def client_stream() -> int:
-                n = 0
-                async for _chunk in client.generate_text("benchmark", streaming=True):
-                    n += 1
-                return n
-
-            ws_client = TektonLLMClient("bench", rhetor_url=url, api="v1", transport="ws", use_fallback=False,
-                                        timeout=60)
+                return len([c async for c in client.generate_text("benchmark", streaming=True)])
 
             async def ws_stream() -> int:
-                n = 0
-                async for _chunk in ws_client.generate_text("benchmark", streaming=True):
-                    n += 1
-                return n
+                return len([c async for c in ws.generate_text("benchmark", streaming=True)])
 
-            results: dict[str, list[float]] = {"raw": [], "parsed": [], "client": [], "ws": []}
-            counts = {}
-            for _ in range(3):
-                for name, fn in (("raw", raw_stream), ("parsed", raw_stream_parsed), ("client", client_stream),
-                                 ("ws", ws_stream)):
-                    start = time.perf_counter()
-                    counts[name] = await fn()
-                    results[name].append(time.perf_counter() - start)
-            await ws_client.aclose()
+            times: dict[str, float] = {}
+            counts: dict[str, int] = {}
+            for name, fn in (("p3_raw", raw_stream), ("p3_client", client_stream), ("p3_ws", ws_stream)):
+                start = time.perf_counter()
+                counts[name] = await fn()
+                times[name] = time.perf_counter() - start
         await raw.post(url + "/_testing/reset")
-    assert counts["raw"] >= chunks and counts["client"] > chunks and counts["ws"] > chunks, counts
-    raw_t, parsed_t, client_t, ws_t = (statistics.median(results[k]) for k in ("raw", "parsed", "client", "ws"))
-    return [
-        (f"P3 {chunks:,}-chunk SSE stream", f"{raw_t * 1e3:.0f} ms (aiter_lines)", f"{client_t * 1e3:.0f} ms",
-         f"{client_t / raw_t:.3f}x (target <= 1.3x)"),
-        ("P3 (baseline also json-decodes)", f"{parsed_t * 1e3:.0f} ms", f"{client_t * 1e3:.0f} ms",
-         f"{client_t / parsed_t:.3f}x"),
-        ("P3 same stream over WebSocket", f"{client_t * 1e3:.0f} ms (client, HTTP SSE)", f"{ws_t * 1e3:.0f} ms",
-         f"{ws_t / client_t:.3f}x (WS vs HTTP)"),
-    ]
+    assert counts["p3_raw"] >= chunks and counts["p3_client"] > chunks and counts["p3_ws"] > chunks, counts
+    return times
 
 
 def p4(runs: int) -> list[tuple[str, str, str, str]]:
-    def median_ms(code: str) -> float:
+    def median_ms(code: str) -> tuple[float, float, float]:
         samples = []
         for _ in range(runs):
             out = subprocess.run(
                 [sys.executable, "-c", f"import time; t=time.perf_counter(); {code}; print(time.perf_counter()-t)"],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             samples.append(float(out.stdout.strip()) * 1e3)
-        return statistics.median(samples)
+        return statistics.median(samples), min(samples), max(samples)
 
     bare = median_ms("import tekton_llm_client")
     cls = median_ms("from tekton_llm_client import TektonLLMClient")
     full = median_ms("from tekton_llm_client import TektonLLMClient; import tekton_llm_client._transport.http")
     httpx_only = median_ms("import httpx")
     return [
-        ("P4 import tekton_llm_client", "-", f"{bare:.1f} ms", f"{bare / 120:.3f} of the 120 ms budget"),
-        ("P4 from … import TektonLLMClient", "-", f"{cls:.1f} ms", "models + config (pydantic)"),
-        ("P4 ready to send (with httpx)", f"{httpx_only:.1f} ms (import httpx)", f"{full:.1f} ms",
-         f"{full / httpx_only:.2f}x of httpx alone"),
+        ("P4 import tekton_llm_client", "-", _ms(bare), f"{bare[0] / 120:.3f} of the 120 ms budget"),
+        ("P4 from … import TektonLLMClient", "-", _ms(cls), "models + config (pydantic)"),
+        (
+            "P4 ready to send (with httpx)",
+            f"{_ms(httpx_only)} (import httpx)",
+            _ms(full),
+            f"{full[0] / httpx_only[0]:.2f}x of httpx alone",
+        ),
     ]
 
 
-def print_table(rows: list[tuple[str, str, str, str]]) -> None:
-    headers = ("benchmark", "baseline", "tekton-llm-client", "ratio")
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(4)]
-    line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |"
-    print(line)
+def _ms(sample: tuple[float, float, float]) -> str:
+    return f"{sample[0]:.1f} ms ({sample[1]:.1f}–{sample[2]:.1f})"
+
+
+# ------------------------------------------------------------------------------------------------- runs, table
+
+FIGURES: tuple[tuple[str, str, str, bool, str], ...] = (
+    # label, client key, baseline key, higher-is-better, target
+    ("P2 median latency", "p2_client_latency", "p2_raw_latency", False, "<= 1.10x"),
+    ("P2 throughput @50", "p2_client_throughput", "p2_raw_throughput", True, ">= 0.95x"),
+    ("P3 10,000-chunk SSE stream", "p3_client", "p3_raw", False, "<= 1.20x"),
+    ("P3 same stream over WebSocket", "p3_ws", "p3_raw", False, "(information)"),
+)
+
+
+def one_run(url: str, calls: int, chunks: int) -> dict[str, float]:
+    """Every P2/P3 figure once, in this process."""
+    result = asyncio.run(p2(url, calls))
+    result.update(asyncio.run(p3(url, chunks)))
+    return result
+
+
+def worker_run(url: str, calls: int, chunks: int, src: str | None) -> dict[str, float]:
+    """One run in a fresh interpreter importing the package from ``src`` (``None``: this environment's)."""
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", url, "--calls", str(calls), "--chunks", str(chunks)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.3f}x ({min(values):.3f}–{max(values):.3f})"
+
+
+def _absolute(key: str, runs: list[dict[str, float]]) -> str:
+    values = [r[key] for r in runs]
+    if "throughput" in key:
+        return f"{statistics.median(values):.0f} req/s"
+    return (
+        f"{statistics.median(values) * 1e3:.3f} ms" if "latency" in key else f"{statistics.median(values) * 1e3:.0f} ms"
+    )
+
+
+def table_rows(new: list[dict[str, float]], old: list[dict[str, float]]) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for label, client_key, base_key, higher, target in FIGURES:
+        ratios = [r[client_key] / r[base_key] for r in new]
+        row = [label, _absolute(base_key, new), _absolute(client_key, new), f"{_spread(ratios)} {target}"]
+        if old:
+            old_ratios = [r[client_key] / r[base_key] for r in old]
+            # new vs old client, each against the raw baseline of its own run (noise of the two processes cancels)
+            versus = [n / o for n, o in zip(ratios, old_ratios, strict=True)]
+            better = "higher" if higher else "lower"
+            row += [_spread(old_ratios), f"{_spread(versus)} ({better} is better)"]
+        rows.append(tuple(row))
+    return rows
+
+
+def print_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
@@ -190,18 +248,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--chunks", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5, help="interleaved runs per figure (at least 5 for a report)")
     parser.add_argument("--import-runs", type=int, default=15)
+    parser.add_argument("--baseline-src", help="src directory of another copy of the package to compare with")
+    parser.add_argument("--worker", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(one_run(args.worker, args.calls, args.chunks)))
+        return
     proc, url = start_server()
+    new: list[dict[str, float]] = []
+    old: list[dict[str, float]] = []
     try:
-        rows = asyncio.run(p2(url, args.calls))
-        rows += asyncio.run(p3(url, args.chunks))
+        for _ in range(args.runs):
+            if args.baseline_src:
+                old.append(worker_run(url, args.calls, args.chunks, str(Path(args.baseline_src).resolve())))
+                new.append(worker_run(url, args.calls, args.chunks, None))
+            else:
+                new.append(one_run(url, args.calls, args.chunks))
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    rows += p4(args.import_runs)
-    print("\n## Client benchmarks (same run, same local Rhetor test server in its own process)\n")
-    print_table(rows)
+    print(f"\n## Client benchmarks ({args.runs} interleaved runs; median ratio, min–max in brackets)\n")
+    headers = ("benchmark", "baseline (median)", "tekton-llm-client (median)", "ratio: median (spread) target")
+    if old:
+        headers += ("previous client: ratio", "this / previous")
+    print_table(headers, table_rows(new, old))
+    print()
+    print_table(("import", "baseline", "tekton-llm-client: median (min–max)", "note"), p4(args.import_runs))
 
 
 if __name__ == "__main__":

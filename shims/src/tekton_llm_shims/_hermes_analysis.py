@@ -65,56 +65,68 @@ def _after_colon(line: str) -> str:
     return line.split(":", 1)[1].strip()
 
 
-def parse_message_analysis(text: str) -> dict[str, Any]:
-    """``{"purpose", "components", "data_summary", "priority", "summary", "full_analysis"}`` from an answer."""
-    purpose: str | None = None
-    data_summary: str | None = None
-    priority: str | None = None
-    components: list[str] = []
-    summary = ""
-    in_components = False
-    in_summary = False
-    for line in text.split("\n"):
-        lower = line.lower()
-        stripped = line.strip()
-        has_colon = ":" in line
-        if purpose is None and has_colon and ("purpose" in lower or "goal" in lower):
-            purpose = _after_colon(line)
-        if data_summary is None and has_colon and "data" in lower and "content" in lower:
-            data_summary = _after_colon(line)
-        if priority is None and has_colon and "priority" in lower:
-            priority = _after_colon(line)
+_FIELDS = (
+    ("purpose", ("purpose",), ("goal",)),
+    ("data_summary", ("data", "content"), ()),
+    ("priority", ("priority",), ()),
+)
+"""Single-line fields: (key, words that must all appear, alternatives that suffice alone); first match wins."""
 
-        if "components" in lower and has_colon:
-            in_components = True
+
+class _MessageAnalysis:
+    """The line-by-line state of ``parse_message_analysis``: single-line fields, the components list, the summary."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+        self.components: list[str] = []
+        self.summary = ""
+        self.in_components = False
+        self.in_summary = False
+
+    def fields_of(self, line: str, lower: str) -> None:
+        for key, required, alternatives in _FIELDS:
+            named = all(word in lower for word in required) or any(word in lower for word in alternatives)
+            if key not in self.fields and named:
+                self.fields[key] = _after_colon(line)
+
+    def components_of(self, line: str, lower: str, stripped: str) -> None:
+        if "components" in lower and ":" in line:
+            self.in_components = True
             listed = _after_colon(line)
             if listed:
-                components = [part.strip() for part in listed.split(",")]
-        elif in_components and stripped:
-            if has_colon:
-                in_components = False
-            elif stripped.startswith("-"):
-                item = stripped[1:].strip()
-                if item:
-                    components.append(item)
+                self.components = [part.strip() for part in listed.split(",")]
+        elif self.in_components and stripped:
+            if ":" in line:
+                self.in_components = False
+            elif stripped.startswith("-") and stripped[1:].strip():
+                self.components.append(stripped[1:].strip())
 
-        if "summary" in lower and has_colon:
-            in_summary = True
-            summary = _after_colon(line)
-        elif in_summary and stripped:
-            if has_colon and any(word in lower for word in _CLOSES_SUMMARY):
-                in_summary = False
+    def summary_of(self, line: str, lower: str, stripped: str) -> None:
+        if "summary" in lower and ":" in line:
+            self.in_summary = True
+            self.summary = _after_colon(line)
+        elif self.in_summary and stripped:
+            if ":" in line and any(word in lower for word in _CLOSES_SUMMARY):
+                self.in_summary = False
             else:
-                summary += " " + stripped
+                self.summary += " " + stripped
 
-    if not summary:
-        summary = last_paragraph(text)
+
+def parse_message_analysis(text: str) -> dict[str, Any]:
+    """``{"purpose", "components", "data_summary", "priority", "summary", "full_analysis"}`` from an answer."""
+    state = _MessageAnalysis()
+    for line in text.split("\n"):
+        lower, stripped = line.lower(), line.strip()
+        if ":" in line:
+            state.fields_of(line, lower)
+        state.components_of(line, lower, stripped)
+        state.summary_of(line, lower, stripped)
     return {
-        "purpose": "Unknown" if purpose is None else purpose,
-        "components": components,
-        "data_summary": "Unknown" if data_summary is None else data_summary,
-        "priority": "Unknown" if priority is None else priority,
-        "summary": summary,
+        "purpose": state.fields.get("purpose", "Unknown"),
+        "components": state.components,
+        "data_summary": state.fields.get("data_summary", "Unknown"),
+        "priority": state.fields.get("priority", "Unknown"),
+        "summary": state.summary or last_paragraph(text),
         "full_analysis": text,
     }
 

@@ -70,8 +70,11 @@ class LLMAdapter(ClientHolder):
         self.system_prompt: str = self.config.get("llm.system_prompt", DEFAULT_SYSTEM_PROMPT)
         self._session_contexts: dict[str, list[dict[str, str]]] = {}
         # Terma's URLs name the LLM Adapter service, not Rhetor: even the argument only counts when it does not
-        # point at that retired service (ports 8300/8301, or the phase-1 default on 8080).
+        # point at that retired service (ports 8300/8301, or the phase-1 default on 8080). The default that the
+        # config file is seeded with is nobody's choice: it is skipped without the "ignoring …" warning.
         configured = configured_url if isinstance(configured_url, str) else None
+        if source == "file" and configured == DEFAULT_ADAPTER_URL:
+            configured = None
         source = "llm.adapter_url" if source == "file" else source
         legacy = [("adapter_url argument", adapter_url), (source, configured)]
         self._init_client(resolve_rhetor_url(None, legacy, retired=(DEFAULT_ADAPTER_URL, PHASE1_ADAPTER_URL)))
@@ -120,7 +123,7 @@ class LLMAdapter(ClientHolder):
     # -- analysis -----------------------------------------------------------------------------------------------
 
     async def analyze_command(self, session_id: str, command: str) -> str | None:
-        """Explain a command; on any LLM failure the "unable to connect" text naming ``adapter_url``."""
+        """Explain a command; on any LLM failure the "unable to connect" text naming the Rhetor URL contacted."""
         try:
             prompt = COMMAND_PROMPT.format(command=command)
             return await self._ask(session_id, prompt, self._unavailable)
@@ -166,8 +169,9 @@ class LLMAdapter(ClientHolder):
     # -- internals ----------------------------------------------------------------------------------------------
 
     def _unavailable(self, error: BaseException) -> str:
-        # The user sees this text: a configured URL's credentials stay out of it.
-        return UNAVAILABLE_TEXT.format(adapter_url=redact_credentials(self.adapter_url))
+        # The URL the request went to (``llm_url``), not the retired service's ``adapter_url`` the original named:
+        # that is where the user must look. The user sees this text: a URL's credentials stay out of it.
+        return UNAVAILABLE_TEXT.format(adapter_url=redact_credentials(self.llm_url))
 
     def _request(self, prompt: str) -> dict[str, Any]:
         """The one logical request of §1.5: the newest prompt only, no history."""

@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="an extra requirement every cell needs (the test runner, the shims)")
     run.add_argument("--config", type=Path, default=os.environ.get("TEKTON_MATRIX_CONFIG") or None,
                      help="TOML file with [tool.tekton-migrate.matrix] (default: the tree's pyproject.toml)")
+    run.add_argument("--no-install", dest="install", action="store_false",
+                     help="install nothing: test in this environment as it is")
     run.add_argument("--strict", action="store_true",
                      help="every test must pass after the migration (not only those that passed before)")
     run.add_argument("--python-label", default=f"{sys.version_info.major}.{sys.version_info.minor}")
@@ -44,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if not args.uv:
+    if args.install and not args.uv:
         print("matrix: uv is required (pip install uv, or nox[uv]); none on PATH and --uv not given", file=sys.stderr)
         return 2
     if not args.tree.is_dir():
@@ -57,8 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     allow = tuple(n.strip() for n in os.environ.get("TEKTON_MATRIX_ALLOW", "").split(",") if n.strip())
     options = CellOptions(
-        tree=args.tree.resolve(), component=args.component, workdir=args.workdir.resolve(), uv=args.uv,
+        tree=args.tree.resolve(), component=args.component, workdir=args.workdir.resolve(), uv=args.uv or "uv",
         provided=provided, workspace=list(args.workspace), config=args.config, env_allow=allow,
         pytest_args=tuple(args.pytest_args), python=args.python_label, strict=args.strict,
+        install=args.install,
     )
     return run_cell(options).exit_code

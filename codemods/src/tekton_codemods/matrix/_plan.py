@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._config import ComponentSettings
-from ._requirements import Requirement, RequirementSet, normalize, parse_line, read_requirements
+from ._requirements import (
+    Requirement,
+    RequirementFileError,
+    RequirementSet,
+    normalize,
+    parse_line,
+    read_requirements,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -52,7 +59,10 @@ def parse_provide(text: str) -> Provided:
     spec, sep, path = text.partition("=")
     if not sep or not path:
         raise PlanError(f"--provide needs NAME[EXTRAS]=PATH, got {text!r}")
-    requirement = parse_line(spec.strip(), "--provide", Path.cwd())
+    try:
+        requirement = parse_line(spec.strip(), "--provide", Path.cwd())
+    except RequirementFileError as error:
+        raise PlanError(f"--provide needs NAME[EXTRAS]=PATH, got {text!r}") from error
     if requirement.is_path or requirement.spec:
         raise PlanError(f"--provide needs a bare distribution name before '=', got {spec!r}")
     return Provided(requirement.name, Path(path).expanduser().resolve(), requirement.extras)

@@ -31,14 +31,16 @@ class TestResult:
 
     outcome: str
     message: str = ""
+    detail: str = ""
+    """pytest's traceback text (for a module that failed to import, the ``ModuleNotFoundError`` is only here)."""
 
 
 def _outcome(case: ET.Element) -> TestResult:
     for tag, outcome in (("failure", FAILED), ("error", ERROR), ("skipped", SKIPPED)):
         child = case.find(tag)
         if child is not None:
-            text = child.get("message") or (child.text or "")
-            return TestResult(outcome, text.strip().splitlines()[0] if text.strip() else tag)
+            text = (child.get("message") or child.text or "").strip()
+            return TestResult(outcome, text.splitlines()[0] if text else tag, child.text or "")
     return TestResult(PASSED)
 
 
@@ -74,7 +76,7 @@ def missing_modules(results: Mapping[str, TestResult]) -> dict[str, list[str]]:
     """Top-level module → ids of tests (or modules) that failed because it is not installed."""
     found: dict[str, list[str]] = {}
     for key, result in results.items():
-        match = _NO_MODULE.search(result.message)
+        match = _NO_MODULE.search(result.message) or _NO_MODULE.search(result.detail)
         if result.outcome in (FAILED, ERROR) and match:
             found.setdefault(match.group(1), []).append(key)
     return found

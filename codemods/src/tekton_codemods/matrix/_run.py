@@ -50,6 +50,8 @@ class CellOptions:
     config: Path | None = None
     env_allow: tuple[str, ...] = ()
     pytest_args: tuple[str, ...] = ()
+    install: bool = True
+    """False: test in this environment as it is (already installed by hand)."""
     strict: bool = False
     """Every test must pass after the migration (the samples' gate), not only those that passed before."""
     python: str = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -175,7 +177,8 @@ def install(plan: InstallPlan, settings: ComponentSettings, options: CellOptions
     # Local packages are rebuilt every time: uv's cache keys a local build on its pyproject.toml/setup.py only, so a
     # cached wheel of the workspace's client could be older than its source.
     rebuild = [arg for name in sorted({*plan.provided, *plan.local}) for arg in ("--reinstall-package", name)]
-    command = [options.uv, "pip", "install", "--python", sys.executable, "--no-deps", "-r", "lock.txt", *rebuild]
+    # sync: the environment becomes exactly the lock (nothing left over from another component or tree).
+    command = [options.uv, "pip", "sync", "--python", sys.executable, "lock.txt", *rebuild]
     code, _ = _run_logged(command, log, cwd=workdir)
     if code:
         raise MatrixError(f"installing the resolved dependencies failed (exit {code}); see {log}:\n{_tail(log)}")
@@ -197,7 +200,9 @@ def run_tests(phase: str, component: Path, selection: Sequence[str], env: Mappin
               timeout: float) -> dict[str, TestResult]:
     """pytest on the component's tests; results per test id from its JUnit report (``<phase>.xml``)."""
     report, log = options.workdir / f"{phase}.xml", options.workdir / f"{phase}.log"
-    command = [sys.executable, "-m", "pytest", *selection, "-p", "no:cacheprovider", "--continue-on-collection-errors",
+    config = pytest_config(component, options.workdir / "tree", options.workdir)
+    command = [sys.executable, "-m", "pytest", *config, *selection, "-p", "no:cacheprovider",
+               "--continue-on-collection-errors",
                f"--junitxml={report}", "-q", *options.pytest_args]
     code, _ = _run_logged(command, log, cwd=component, env=env, timeout=timeout)
     try:
@@ -243,6 +248,29 @@ def migrate(component: Path, options: CellOptions) -> Migration:
             outcome.failures.append(f"tekton-migrate {step[0]} exited {code}; see {log}")
     print(f"[matrix] migration: {log}", flush=True)
     return outcome
+
+
+_PYTEST_CONFIGS = (("pytest.ini", ""), (".pytest.ini", ""), ("pyproject.toml", "[tool.pytest.ini_options]"),
+                   ("tox.ini", "[pytest]"), ("setup.cfg", "[tool:pytest]"))
+
+
+def pytest_config(component: Path, tree: Path, workdir: Path) -> list[str]:
+    """``-c``/``--rootdir``/``--confcutdir`` so pytest reads the configuration the component has in its tree, and
+    never one found above the scratch copy (a work folder inside this workspace would otherwise pick up its
+    ``pyproject.toml``), nor collects the tree root's ``__init__.py`` as a package."""
+    folder = component
+    while True:
+        for name, marker in _PYTEST_CONFIGS:
+            path = folder / name
+            if path.is_file() and (not marker or marker in path.read_text(encoding="utf-8", errors="replace")):
+                return ["-c", str(path), "--rootdir", str(folder), "--confcutdir", str(folder)]
+        if folder in (tree, folder.parent):
+            break
+        folder = folder.parent
+    empty = workdir / "pytest-none.ini"
+    empty.write_text("[pytest]\n", encoding="utf-8")
+    # Where pytest would stop without a configuration file: at the component (its rootdir), not at this file.
+    return ["-c", str(empty), "--rootdir", str(component), "--confcutdir", str(component)]
 
 
 NOT_TESTS = ("examples", "scripts")
@@ -292,6 +320,8 @@ def _compare_and_note(before: Mapping[str, TestResult], after: Mapping[str, Test
     still = sorted(f"{key} (after: {after})" for key, after in parity.failing_before.items() if after != "passed")
     if still:
         result.notes.append(f"failed before the migration, not blamed on it ({len(still)}): {_listing(still)}")
+    if parity.collected_before and not parity.passed_before:
+        result.notes.append("no test passed before the migration: parity proves nothing here (see before.log)")
     if strict and parity.passed_after != parity.collected_after:
         result.verdict = "BROKEN"
         result.notes.append("--strict: every test must pass after the migration")
@@ -329,7 +359,10 @@ def _run_steps(options: CellOptions, result: CellResult) -> None:
                              env_allow=options.env_allow)
     plan = build_plan(component, tree, settings, provided=options.provided, workspace=options.workspace)
     result.notes += _plan_notes(plan)
-    result.notes += install(plan, settings, options)
+    if options.install:
+        result.notes += install(plan, settings, options)
+    else:
+        result.notes.append(f"nothing installed (--no-install): {sys.executable}'s environment as it is")
     selection = test_selection(component, settings)
     env = _test_env(plan, options, tree)
     before = run_tests("before", component, selection, env, options, settings.timeout)

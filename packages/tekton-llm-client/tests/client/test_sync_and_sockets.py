@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import warnings
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +55,42 @@ async def test_no_sockets_left_after_aclose(server: Any) -> None:
     await asyncio.gather(*(client.generate_text(f"q{i}") for i in range(5)))
     await client.generate_text("stream", streaming=True).text()
     assert _established_to(port) >= 1  # pooled keep-alive connections
-    await client.aclose()
-    await asyncio.sleep(0.05)
+    await client.aclose()  # returns once the pool's sockets are closed: no waiting needed
     assert _established_to(port) == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/net/tcp")
+def test_websocket_is_closed_when_asyncio_run_shuts_down(make_server: Any) -> None:
+    """The shims' pattern: a client made inside ``asyncio.run`` and closed by an async generator that the loop
+    finalizes at shutdown. The socket's watcher task is cancelled before that; the socket must still be closed,
+    without ``ResourceWarning`` (issue 12 §4)."""
+    server = make_server("v1")
+    port = int(server.url.rsplit(":", 1)[1])
+    kept: list[Any] = []
+
+    async def main() -> None:
+        client = TektonLLMClient("shutdown", rhetor_url=server.url, api="v1", transport="ws", use_fallback=False)
+
+        async def close_at_shutdown() -> AsyncIterator[None]:
+            try:
+                yield
+            finally:
+                await client.aclose()
+
+        closer = close_at_shutdown()
+        await anext(closer)  # left suspended: the loop's shutdown_asyncgens() finalizes it
+        await client.generate_text("keep the socket open")
+        assert _established_to(port) == 1
+        # Both held, as the shims' registry holds its closer: the closer then runs only at shutdown, after the
+        # tasks were cancelled, and only a close, never garbage collection of a forgotten socket, drops the count.
+        kept.extend([closer, client._pipeline._ws._conn])  # type: ignore[union-attr]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        asyncio.run(main())
+    assert kept[1] is not None
+    assert _established_to(port) == 0
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 async def test_one_pool_per_client_reused(server: Any) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from typing import Any
 
 import pytest
@@ -49,3 +51,30 @@ async def test_pings_between_chunks_are_ignored(server: Any, make_client: Any) -
     text = await client.generate_text("ping me", streaming=True).text()
     assert text.startswith('I received your message: "ping me"')
     assert ": ping" not in text
+
+
+async def test_idle_timeout_in_a_second_reader_task_leaves_it_uncancelled(
+    make_server: Any, make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stream read from one task and then another (the sync facade runs each step in its own task): the idle
+    deadline fires in the second, which must come out of it with no cancellation pending."""
+    monkeypatch.setenv("RHETOR_IDLE_TIMEOUT", "0.3")
+    server = make_server("v1")
+    server.faults.stall_after_chunks, server.faults.stall_seconds = 2, 5.0
+    client = make_client(server.url, api="v1", transport="http", max_retries=0)
+    stream = client.generate_text("read from two tasks", streaming=True)
+    first = await asyncio.create_task(stream.__anext__())
+    assert first.chunk
+
+    async def read_rest() -> tuple[int, str]:
+        with pytest.raises(exc.IncompleteStreamError) as info:
+            while True:
+                await stream.__anext__()
+        await asyncio.sleep(0)  # a pending cancellation would surface here as CancelledError
+        pending = asyncio.current_task().cancelling() if sys.version_info >= (3, 11) else 0  # type: ignore[union-attr]
+        assert isinstance(info.value.__cause__, exc.TimeoutError) and info.value.__cause__.kind == "idle"
+        return pending, info.value.partial_text
+
+    pending, partial = await asyncio.create_task(read_rest())
+    assert pending == 0
+    assert len(partial) == 20

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import httpx
@@ -64,9 +63,8 @@ async def test_adapter_ws_is_silent_on_what_it_does_not_understand(rhetor_server
     async with connect(rhetor_server.ws_url) as ws:
         for frame in ("not json", json.dumps({"type": "GENERATE"}), json.dumps({"type": "LLM_REQUEST", "payload": {}})):
             await ws.send(frame)
-        with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(ws.recv(), 0.3)
-        await ws.send(json.dumps({"type": "STATUS", "source": "x"}))  # still alive
+        # Frames are answered in order, so the first reply after the STATUS probe proves the three got none.
+        await ws.send(json.dumps({"type": "STATUS", "source": "x"}))
         assert (await ws_json(ws))["payload"]["service"] == "llm_adapter"
     assert [r.method for r in rhetor_server.requests] == ["WEBSOCKET"]
     assert [f.is_json for f in rhetor_server.ws_frames] == [False, True, True, True]

@@ -8,21 +8,18 @@ client's answers and failures into the legacy result shapes (rhetor-protocol.md 
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from tekton_llm_client.models import AvailableProviders
+from tekton_llm_client.testing.adapter_protocol import DEFAULT_CONTEXT, VERSION, LegacyRequest, now_iso
 
 from .._common import ClientHolder, redact_credentials, resolve_rhetor_url, server_message
 from .._providers import classic_providers, rhetor_listing
 
 __all__ = ["DEFAULT_CONTEXT", "VERSION", "Forwarder", "LegacyRequest", "now_iso"]
 
-VERSION = "0.1.0"
-DEFAULT_CONTEXT = "ergon"
 DEFAULT_TEMPERATURE = 0.7
 DEFAULT_MAX_TOKENS = 4000
 
@@ -48,22 +45,9 @@ _STATIC_PROVIDERS: dict[str, dict[str, Any]] = {
 """The legacy service's own listing, reported when Rhetor has none to offer."""
 
 
-def now_iso() -> str:
-    """The legacy service's timestamps: naive local ISO-8601."""
-    return datetime.now().isoformat()
-
-
-@dataclass(frozen=True, slots=True)
-class LegacyRequest:
-    """The fields of a legacy ``/message``, ``/stream`` or ``LLM_REQUEST``; ``options`` is the flat legacy form."""
-
-    message: str
-    context_id: str = DEFAULT_CONTEXT
-    options: Mapping[str, Any] | None = None
-
-
 class Forwarder(ClientHolder):
-    """Serves the legacy protocol's operations from Rhetor; the provider/model choice lives in this process."""
+    """The service's ``AdapterBackend``: the legacy operations answered from Rhetor; the provider/model choice
+    (``POST /provider``) lives in this process."""
 
     _component_id = "llm_adapter"
     _owns_client = True  # the app's lifespan closes it; no adapter shares it
@@ -118,6 +102,13 @@ class Forwarder(ClientHolder):
 
     async def claude_available(self) -> bool:
         return _claude_available(await self.listing())
+
+    async def select(self, provider_id: str, model_id: str) -> None:
+        """``POST /provider``: the original accepted and ignored it; here it selects for later requests."""
+        self.current_provider, self.current_model = provider_id, model_id
+
+    async def pause(self) -> None:
+        """Answers start at once."""
 
     # -- generation ---------------------------------------------------------------------------------------------
 

@@ -15,27 +15,12 @@ from collections.abc import Sequence
 from types import FrameType
 
 import uvicorn
+from tekton_llm_client.testing.sockets import listen
 
 from .._common import redact_credentials, resolve_rhetor_url
 from .app import create_app
 
-__all__ = ["listen", "main", "serve"]
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """A bound, listening socket (port 0 picks a free one, known before serving starts)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted sockets only when the protocol says TCP;
-    # without it every response waits for Nagle + delayed ACK (~40 ms).
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(128)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+__all__ = ["main", "serve"]
 
 
 def _base(scheme: str, sock: socket.socket) -> str:

@@ -12,7 +12,6 @@ import codecs
 import email.utils
 import json
 import logging
-import sys
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
@@ -23,12 +22,8 @@ import httpx
 from .. import exceptions as exc
 from .._urls import safe_url
 from ..config import ClientConfig
+from .deadline import deadline
 from .sse import SSEMessage, SSEParser
-
-if sys.version_info >= (3, 11):
-    from asyncio import timeout_at
-else:  # pragma: no cover - exercised by the 3.10 CI job
-    from async_timeout import timeout_at
 
 __all__ = ["HttpTransport", "JsonResponse", "SSEMessage", "parse_retry_after"]
 
@@ -271,82 +266,68 @@ class HttpTransport:
         """POST and yield SSE events until the server closes the body.
 
         The first event must arrive within ``first_event_timeout`` and each later one within ``idle_timeout``
-        of the consumer asking for it; ``: ping`` comments keep the connection alive but reset neither deadline.
+        (the consumer's own time between events does not count); ``: ping`` comments reset neither deadline.
         """
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
         if request_id:
             headers["X-Request-ID"] = request_id
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + first_event_timeout
-        opening = (deadline, first_event_timeout)
-        response = await self._open_stream(path, json_body, headers, opening, request_id, dialect)
         kind = "first_event"
-        parser = SSEParser()
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        reads = response.aiter_bytes()
+        streaming = False
         try:
-            while True:
+            async with deadline(first_event_timeout) as dl:
+                response = await self._open_stream(path, json_body, headers, request_id, dialect)
                 try:
-                    async with timeout_at(deadline):
-                        data = await anext(reads, None)
-                except asyncio.TimeoutError:
-                    limit = first_event_timeout if kind == "first_event" else idle_timeout
-                    what = "first event" if kind == "first_event" else "next event"
-                    raise exc.TimeoutError(
-                        f"no {what} from {path} within {limit:g}s", kind=kind, request_id=request_id
-                    ) from None
-                if data is None:
-                    return
-                messages = parser.feed(decoder.decode(data))
-                if messages:
-                    kind = "idle"
-                    for message in messages:
-                        yield message
-                    # The idle clock starts when the consumer asks for more: its own time never counts.
-                    deadline = loop.time() + idle_timeout
-        except httpx.HTTPError as error:
-            if isinstance(error, httpx.TimeoutException):
-                raise self._map_transport_error(error, request_id, path) from None
-            raise exc.StreamBrokenError(
-                f"stream from {self._safe_base}{path} broke: {error}", request_id=request_id, dialect=dialect
+                    streaming = True
+                    parser = SSEParser()
+                    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+                    async for data in response.aiter_bytes():
+                        messages = parser.feed(decoder.decode(data))
+                        if messages:
+                            kind = "idle"
+                            dl.pause()  # the consumer's time does not count, and no deadline fires in its code
+                            for message in messages:
+                                yield message
+                            dl.move(idle_timeout)
+                finally:
+                    await response.aclose()
+        except TimeoutError as error:
+            if isinstance(error, exc.TektonLLMError):
+                raise
+            limit = first_event_timeout if kind == "first_event" else idle_timeout
+            what = "first event" if kind == "first_event" else "next event"
+            raise exc.TimeoutError(
+                f"no {what} from {path} within {limit:g}s", kind=kind, request_id=request_id
             ) from None
-        finally:
-            await response.aclose()
+        except httpx.HTTPError as error:
+            if streaming and not isinstance(error, httpx.TimeoutException):
+                raise exc.StreamBrokenError(
+                    f"stream from {self._safe_base}{path} broke: {error}", request_id=request_id, dialect=dialect
+                ) from None
+            raise self._map_transport_error(error, request_id, path) from None
 
     async def _open_stream(
-        self,
-        path: str,
-        json_body: Any,
-        headers: dict[str, str],
-        deadline: tuple[float, float],
-        request_id: str | None,
-        dialect: str | None,
+        self, path: str, json_body: Any, headers: dict[str, str], request_id: str | None, dialect: str | None
     ) -> httpx.Response:
         """POST with a streamed response; an error status or a body that is not an event stream raises."""
         client = self._get_client()
         started = time.perf_counter()
         try:
-            async with timeout_at(deadline[0]):
-                response = await client.send(
-                    client.build_request("POST", self.url(path), json=json_body, headers=headers), stream=True
-                )
-                self._log("POST", path, response.status_code, started, request_id)
-                if response.status_code < 400 and "text/event-stream" in response.headers.get("content-type", ""):
-                    return response
-                body = (await response.aread()).decode("utf-8", "replace")
-        except asyncio.TimeoutError:
-            raise exc.TimeoutError(
-                f"no first event from {path} within {deadline[1]:g}s",
-                kind="first_event",
-                request_id=request_id,
-            ) from None
-        except httpx.HTTPError as error:
-            self._log("POST", path, type(error).__name__, started, request_id)
-            raise self._map_transport_error(error, request_id, path) from None
-        await response.aclose()
+            response = await client.send(
+                client.build_request("POST", self.url(path), json=json_body, headers=headers), stream=True
+            )
+        except httpx.HTTPError:
+            self._log("POST", path, "failed", started, request_id)
+            raise
+        self._log("POST", path, response.status_code, started, request_id)
+        content_type = response.headers.get("content-type", "")
+        if response.status_code < 400 and "text/event-stream" in content_type:
+            return response
+        try:
+            body = (await response.aread()).decode("utf-8", "replace")
+        finally:
+            await response.aclose()
         if response.status_code >= 400:
             raise self._status_error(response, body, request_id, dialect)
-        content_type = response.headers.get("content-type", "")
         raise exc.ProtocolError(
             f"expected an event stream from {path}, got {content_type or 'no content type'}",
             status_code=response.status_code,

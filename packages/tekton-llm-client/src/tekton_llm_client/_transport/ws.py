@@ -186,6 +186,10 @@ class WebSocketConnection:
         except Exception:  # ConnectionClosed once closed; ConcurrencyError if a reader is still active
             return
 
+    def close_now(self) -> None:
+        """Close the TCP connection without the closing handshake (when the event loop is going away)."""
+        self._connection.transport.close()
+
     async def close(self) -> None:
         """Close politely (bounded by the close timeout), discarding unread frames; never raises."""
         drain = asyncio.get_running_loop().create_task(self._drain())
@@ -279,9 +283,17 @@ class WebSocketTransport:
     async def _watch(self, conn: WebSocketConnection) -> None:
         """Forget a socket once it closed, whoever closed it, and report its close code.
 
-        Cancelled (at event-loop shutdown, before async generators are finalized) the socket is *not* forgotten:
-        it is still open, and the ``aclose()`` that follows must find it to close it."""
-        await conn.wait_closed()
+        Cancelled — ``asyncio.run`` cancels every task at shutdown, before it finalizes async generators such as
+        the shims' client closer — the watcher closes the socket's TCP connection itself, at once: forgetting an
+        open socket leaks it (``ResourceWarning: unclosed transport``), and a polite close started later, from
+        the generator finalizers, would need websockets' own async generators after their shutdown."""
+        try:
+            await conn.wait_closed()
+        except asyncio.CancelledError:
+            conn.close_now()
+            if self._conn is conn:
+                self._conn = None
+            raise
         if self._conn is conn:
             self._conn = None
         logger.info("WebSocket to %s closed (code %s)", conn.url, conn.close_code)

@@ -94,11 +94,3 @@ class BudgetPolicyRequest(_Body):
     policy: str
     provider: str = "all"
 
-
-class AdapterMessageRequest(BaseModel):
-    """The LLM Adapter service never accepted camelCase."""
-
-    message: str
-    context_id: str = "ergon"
-    streaming: bool = False
-    options: dict[str, Any] | None = None

@@ -8,25 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
-from sse_starlette import ServerSentEvent
+from fastapi import FastAPI
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from . import _sse, simulated
+from . import adapter_protocol, simulated
 from ._context import ServerContext
-from ._models import AdapterMessageRequest, ProviderRequest
 from ._script import pieces
-from ._wire import MALFORMED, dumps, now_iso
+from ._wire import MALFORMED
+from .adapter_protocol import VERSION, DropConnection, EnvelopeSession, LegacyRequest, RawFrame, StreamItem, now_iso
 
-VERSION = "0.1.0"
 MODEL = "simulated"
 GENERATION_PATHS = frozenset({"/message", "/stream"})
 _CHUNK_SIZE = 5
@@ -43,30 +39,16 @@ def _failure(ctx: ServerContext) -> bool:
     return ctx.faults.error_in_200 or ctx.faults.provider_unavailable
 
 
-def _answer(text: str, context: str) -> dict[str, Any]:
-    return {
-        "message": text,
-        "context": context,
-        "model": MODEL,
-        "finished": True,
-        "simulated": True,
-        "timestamp": now_iso(),
-    }
+class SimulatedAdapter:
+    """The original service's answers in simulated mode (no Claude key), with the server's faults applied."""
 
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
 
-def register_http(app: FastAPI, ctx: ServerContext) -> None:
-    @app.get("/")
-    async def root() -> dict[str, Any]:
-        return {
-            "name": "Tekton LLM Adapter",
-            "version": VERSION,
-            "status": "running",
-            "endpoints": ["/message", "/stream", "/health"],
-            "claude_available": False,
-        }
+    async def claude_available(self) -> bool:
+        return False
 
-    @app.get("/health")
-    async def health() -> dict[str, Any]:
+    async def health(self) -> dict[str, Any]:
         return {
             "status": "healthy",
             "version": VERSION,
@@ -74,8 +56,7 @@ def register_http(app: FastAPI, ctx: ServerContext) -> None:
             "providers": ["anthropic", "simulated"],
         }
 
-    @app.get("/providers")
-    async def providers() -> dict[str, Any]:
+    async def providers(self) -> dict[str, Any]:
         return {
             "providers": {
                 "anthropic": {
@@ -89,25 +70,50 @@ def register_http(app: FastAPI, ctx: ServerContext) -> None:
             "current_model": "simulated-standard",
         }
 
-    @app.post("/provider")
-    async def set_provider(body: ProviderRequest) -> dict[str, Any]:
-        return {"success": True, "provider": body.provider_id, "model": body.model_id}
+    async def select(self, provider_id: str, model_id: str) -> None:
+        """The original accepted the choice and ignored it."""
 
-    @app.post("/message")
-    async def message(body: AdapterMessageRequest, request: Request) -> Response:
-        if _failure(ctx):
-            return JSONResponse({"error": ctx.faults.error_message, "context": body.context_id, "timestamp": now_iso()})
-        text = ctx.reply(await request.json(), lambda: simulated.adapter_text(body.message))
-        return JSONResponse(_answer(text, body.context_id))
+    async def pause(self) -> None:
+        if self.ctx.faults.first_byte_delay > 0:
+            await asyncio.sleep(self.ctx.faults.first_byte_delay)
 
-    @app.post("/stream")
-    async def stream(body: AdapterMessageRequest) -> Response:
-        return _sse.response(_nothing(), ctx.faults.ping_interval)
+    def _text(self, request: LegacyRequest) -> str:
+        raw = {"message": request.message, "context_id": request.context_id, "options": dict(request.options or {})}
+        return self.ctx.reply(raw, lambda: simulated.adapter_text(request.message))
+
+    async def message(self, request: LegacyRequest) -> dict[str, Any]:
+        if _failure(self.ctx):
+            return {"error": self.ctx.faults.error_message, "context": request.context_id, "timestamp": now_iso()}
+        return {
+            "message": self._text(request),
+            "context": request.context_id,
+            "model": MODEL,
+            "finished": True,
+            "simulated": True,
+            "timestamp": now_iso(),
+        }
+
+    async def chunks(self, request: LegacyRequest) -> AsyncIterator[StreamItem]:
+        faults = self.ctx.faults
+        if _failure(self.ctx):
+            yield {"error": faults.error_message}
+            return
+        async for piece in pieces(self._text(request), MODEL, faults, size=_CHUNK_SIZE, delay=_CHUNK_DELAY):
+            if piece.kind == "text":
+                yield {"chunk": piece.text}
+            elif piece.kind == "error":
+                yield {"error": piece.text}
+                return
+            elif piece.kind == "malformed":
+                yield RawFrame(MALFORMED)
+            else:
+                raise DropConnection
+        yield {"done": True}
 
 
-async def _nothing() -> AsyncIterator[ServerSentEvent]:
-    return
-    yield  # an async generator that ends at once
+def register_http(app: FastAPI, ctx: ServerContext) -> None:
+    """The service's routes, ``POST /stream`` broken as shipped."""
+    adapter_protocol.register_http(app, SimulatedAdapter(ctx), working_stream=False)
 
 
 async def serve_ws(stack: contextlib.AsyncExitStack, sock: socket.socket, ctx: ServerContext) -> None:
@@ -141,84 +147,14 @@ async def serve_ws(stack: contextlib.AsyncExitStack, sock: socket.socket, ctx: S
 
 async def _session(connection: ServerConnection, ctx: ServerContext) -> None:
     request = connection.request
-    path = request.path if request is not None else "/"
+    path = urlsplit(request.path if request is not None else "/")
     headers = {k.lower(): v for k, v in request.headers.raw_items()} if request is not None else {}
-    ctx.recorder.request("WEBSOCKET", urlsplit(path).path, dict(parse_qsl(urlsplit(path).query)), headers, b"")
+    ctx.recorder.request("WEBSOCKET", path.path, dict(parse_qsl(path.query)), headers, b"")
     number = ctx.recorder.connection()
+    session = EnvelopeSession(SimulatedAdapter(ctx), connection.send, (ConnectionClosed,))
     async for message in connection:
         text = message if isinstance(message, str) else message.decode("utf-8", "replace")
-        ctx.recorder.frame(number, urlsplit(path).path, text)
-        if not await _handle(connection, ctx, text):
+        ctx.recorder.frame(number, path.path, text)
+        if not await session.handle(text):
             connection.transport.abort()
             return
-
-
-async def _handle(connection: ServerConnection, ctx: ServerContext, text: str) -> bool:
-    """Answer one frame; silence for anything unsupported. ``False`` means drop the connection."""
-    try:
-        frame = json.loads(text)
-    except ValueError:
-        return True
-    if not isinstance(frame, dict):
-        return True
-    kind, source = frame.get("type"), frame.get("source") or "UI"
-    payload = frame.get("payload")
-    if not isinstance(payload, dict):
-        payload = {}
-
-    async def send(kind: str, sender: str, body: dict[str, Any]) -> None:
-        envelope = {"type": kind, "source": sender, "target": source, "timestamp": now_iso(), "payload": body}
-        await connection.send(dumps(envelope))
-
-    if kind == "REGISTER":
-        await send(
-            "RESPONSE", "SYSTEM", {"status": "registered", "message": "Client registered successfully with LLM Adapter"}
-        )
-    elif kind == "STATUS":
-        await send(
-            "RESPONSE",
-            "SYSTEM",
-            {
-                "status": "ok",
-                "service": "llm_adapter",
-                "version": VERSION,
-                "claude_available": False,
-                "message": "LLM Adapter is running",
-            },
-        )
-    elif kind == "LLM_REQUEST" and payload.get("message"):
-        try:
-            return await _generate(connection, ctx, payload, send)
-        except ConnectionClosed:
-            raise
-        except Exception as exc:
-            await send("ERROR", "SYSTEM", {"error": f"Error processing request: {exc}"})
-    return True
-
-
-async def _generate(connection: ServerConnection, ctx: ServerContext, payload: dict[str, Any], send: Any) -> bool:
-    context = str(payload.get("context") or "ergon")
-    faults = ctx.faults
-    if faults.first_byte_delay > 0:
-        await asyncio.sleep(faults.first_byte_delay)
-    await send("UPDATE", "SYSTEM", {"status": "typing", "isTyping": True})
-    text = ctx.reply(payload, lambda: simulated.adapter_text(str(payload["message"])))
-    if _failure(ctx):
-        await send("ERROR", context, {"error": faults.error_message})
-    elif not payload.get("streaming", True):
-        await send("RESPONSE", context, _answer(text, context))
-    else:
-        async for piece in pieces(text, MODEL, faults, size=_CHUNK_SIZE, delay=_CHUNK_DELAY):
-            if piece.kind == "text":
-                await send("UPDATE", context, {"chunk": piece.text})
-            elif piece.kind == "error":
-                await send("ERROR", context, {"error": piece.text})
-                break
-            elif piece.kind == "malformed":
-                await connection.send(MALFORMED)
-            else:
-                return False
-        else:
-            await send("UPDATE", context, {"done": True})
-    await send("UPDATE", "SYSTEM", {"status": "typing", "isTyping": False})
-    return True

@@ -154,10 +154,11 @@ def lowest(session: nox.Session) -> None:
         session.run("pytest", "-q", "-p", "no:cacheprovider", "-W", "error::UserWarning", str(suite), *session.posargs)
 
 
-@nox.session(python=DEFAULT_PYTHON)
+@nox.session(python=DEFAULT_PYTHON, reuse_venv=False)  # fresh: same-version wheels from an earlier run must not stay
 def build(session: nox.Session) -> None:
     """sdist + wheel of the three distributions (the wheel built from the sdist), twine check --strict, and the
-    contents and metadata each must have (.ci/check_dists.py: py.typed, LICENSE, no tests or benchmarks)."""
+    contents and metadata each must have (.ci/check_dists.py: py.typed, LICENSE, no tests or benchmarks); then the
+    wheels installed together, imported, and their command lines run."""
     session.install("build[uv]>=1.2", "twine>=6.1", "trove-classifiers>=2024.10", "packaging>=24")
     with tempfile.TemporaryDirectory(prefix="tekton-dist-") as out:
         for project in (CLIENT, SHIMS, CODEMODS):
@@ -165,6 +166,16 @@ def build(session: nox.Session) -> None:
         dists = sorted(str(path) for path in Path(out).iterdir())
         session.run("twine", "check", "--strict", *dists)
         session.run("python", str(CI_SCRIPTS / "check_dists.py"), *dists)
+        # The wheels as a user gets them: installed together (not editable), imported, the CLIs answering.
+        wheels = [Path(path) for path in dists if path.endswith(".whl")]
+        session.install(*(
+            f"tekton-llm-client[testing] @ {wheel.as_uri()}" if wheel.name.startswith("tekton_llm_client-")
+            else str(wheel)
+            for wheel in wheels
+        ))
+        session.run("python", "-c", "import tekton_llm_client, tekton_llm_shims.hermes, tekton_codemods.cli")
+        session.run("tekton-migrate", "--help", silent=True)
+        session.run("python", "-m", "tekton_llm_client.testing", "--help", silent=True)
 
 
 def _component_source(name: str) -> tuple[Path, str] | None:

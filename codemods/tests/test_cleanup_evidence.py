@@ -22,7 +22,9 @@ ADAPTERS = sorted(LEGACY)
 FOREIGN = {
     "Metis/metis/core/llm_adapter.py": "import logging\nlogger = logging.getLogger('metis.llm_adapter')\n",
     "Metis/metis/core/tasks.py": "from . import llm_adapter\nfrom .llm_adapter import X\n",
-    "Prometheus/prometheus/utils/llm_adapter.py": "import logging\nlog = logging.getLogger('prometheus.utils.llm_adapter')\n",
+    "Prometheus/prometheus/utils/llm_adapter.py": (
+        "import logging\nlog = logging.getLogger('prometheus.utils.llm_adapter')\n"
+    ),
     "Sophia/sophia/core/llm_adapter.py": "import logging\nlogger = logging.getLogger('sophia.llm_adapter')\n",
     "Sophia/sophia/api/metrics.py": "from ..core import llm_adapter\n\nllm_adapter.get()\n",
     "Budget/budget/adapters/llm_adapter.py": (
@@ -127,7 +129,11 @@ EVIDENCE = {
     "init-re-export": ("Hermes/hermes/__init__.py", "from .core import llm_adapter\n", None),
     "package-then-attribute": ("tests/t.py", "from hermes import core\n\ncore.llm_adapter.LLMAdapter()\n", None),
     "mock-patch-string": ("tests/t.py", "from unittest import mock\nmock.patch('hermes.core.llm_adapter.X')\n", None),
-    "import-module-string": ("tests/t.py", "import importlib\nimportlib.import_module('hermes.core.llm_adapter')\n", None),
+    "import-module-string": (
+        "tests/t.py",
+        "import importlib\nimportlib.import_module('hermes.core.llm_adapter')\n",
+        None,
+    ),
     "dunder-import-string": ("tests/t.py", "__import__('hermes.core.llm_adapter')\n", None),
     "unparseable-relative-import": (
         "Hermes/hermes/api/broken.py",

@@ -125,7 +125,9 @@ NOT_EVIDENCE = {
     "star-import-of-another-package": (
         "from hermes.api import llm_endpoints\nfrom hermes.compat import *\n\nx = llm_endpoints.llm_adapter\n"
     ),
-    "getattr-rebound": "from hermes.api import llm_endpoints\n\ngetattr = load()\ngetattr(llm_endpoints, 'llm_adapter')\n",
+    "getattr-rebound": (
+        "from hermes.api import llm_endpoints\n\ngetattr = load()\ngetattr(llm_endpoints, 'llm_adapter')\n"
+    ),
     "unknown-callee": "from hermes.api import llm_endpoints\n\nregister(llm_endpoints, 'llm_adapter')\n",
     "mock-not-imported": "from hermes.api import llm_endpoints\n\nmock.patch.object(llm_endpoints, 'llm_adapter')\n",
     "patch-target-mock-not-imported": "mock.patch('hermes.api.llm_endpoints.llm_adapter')\n",

@@ -32,6 +32,8 @@ SETTLED = {
     "variable-names": "def f(llm_adapter):\n    self_llm_adapter = llm_adapter\n    return self_llm_adapter.chat()\n",
     "comment-only": "# the llm_adapter is gone\nx = 1\n",
     "dict-key": "CONFIG = {'replaces': 'llm_adapter'}\n",
+    # Only a literal that is a whole dotted path is rewritten; two halves are two literals.
+    "string-via-concatenation": "TARGET = ('terma.core.'\n          'llm_adapter.LLMAdapter')\n",
 }
 
 # Shapes the rewriter changes or reports: the pre-pass must hand each to libcst.
@@ -46,6 +48,8 @@ NEEDED = {
     "star-of-parent": "from terma.core import *\nllm_adapter.LLMAdapter()\n",
     "short-relative": "from .llm_adapter import LLMAdapter\n",  # inside package ``core`` (chain stops early)
     "syntax-error": "from terma.core.llm_adapter import LLMAdapter\nx = = 1\n",
+    "continued-relative": "from \\\n    ..core.llm_adapter import LLMAdapter\n",
+    "parenthesised-parent": "from terma.core import (\n    llm_adapter,\n)\n",
 }
 
 
@@ -60,6 +64,7 @@ def test_prepass_settles_what_libcst_would_leave_alone(source: str) -> None:
 def test_prepass_hands_every_possible_change_to_libcst(source: str) -> None:
     package = "core" if source.startswith("from .llm_adapter") else "terma.api"
     assert sketch(source, TABLE, package).rewrite is True
+    assert sketch(source, TABLE, package, reach=True).rewrite is True
 
 
 FOCUS = {

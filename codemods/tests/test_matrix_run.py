@@ -5,7 +5,6 @@ migration, parity per test id, the closing row; and the install step's guard aga
 from __future__ import annotations
 
 import json
-import os
 import stat
 import sys
 from pathlib import Path

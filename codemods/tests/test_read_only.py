@@ -57,13 +57,13 @@ def test_read_only_file_is_refused_for_a_user_who_does_not_own_it_either(tree) -
 def _run_as_nobody(root: Path) -> None:
     probe = f"import sys; from tekton_codemods.cli import main; sys.exit(main(['rewrite', {str(root)!r}]))"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c"]
+    # An interpreter whose files only root may read (a pyenv build under /root links its libpython from there)
+    # cannot start as nobody at all: that is this machine, not the codemod, so there is nothing to test.
+    starts = subprocess.run([*as_nobody, "pass"], capture_output=True, text=True, env=env, check=False)
+    if starts.returncode != 0:
+        pytest.skip(f"{sys.executable} cannot run as nobody here: {starts.stderr.strip()}")
+    done = subprocess.run([*as_nobody, probe], capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 2, done.stderr
     assert "file is read-only (mode 444)" in done.stderr
     assert (root / "ro.py").read_text() == LEGACY

@@ -82,7 +82,7 @@ def _analyse_one(candidate: Candidate, table: MigrationMap, source_root: Path | 
         text = decode_source(candidate.data).text
     except SourceDecodeError as exc:
         return Unparsed(path, str(exc), candidate.data.decode("latin-1"), package)
-    if not sketch(text, table, package, own).reach:
+    if not sketch(text, table, package, own, reach=True).reach:
         return None
     import libcst as cst
 

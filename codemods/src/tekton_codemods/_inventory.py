@@ -51,7 +51,7 @@ class FileInventory:
 
     @property
     def modules(self) -> set[str]:
-        """Legacy modules this file depends on in any way (what keeps a module alive for cleanup)."""
+        """Legacy modules this file depends on in any way."""
         found = {site.module for site in self.imports} | {site.module for site in self.strings}
         return found | set(self.names) | set(self.members) | self.chain_refs
 
@@ -127,23 +127,31 @@ class _Bindings(cst.CSTVisitor):
             return False
         match = self.table.match(absolute)
         if match is not None:
-            if isinstance(node.names, cst.ImportStar):
-                self._site(node, match.legacy, "star-import")
-                return False
-            self._site(node, match.legacy, "relative-import-from" if node.relative else "import-from")
-            for alias in node.names:
-                name = dotted_name(alias.name) or ""
-                bound = dotted_name(alias.asname.name) if alias.asname is not None else name
-                self.classes[bound or name] = (match.legacy, name)
-                self.result.names[match.legacy][(name, "import")] += 1
-            return False
-        if isinstance(node.names, cst.ImportStar):
+            self._from_legacy(node, match.legacy)
+        elif isinstance(node.names, cst.ImportStar):
             for key in self.table.mapping:
                 parent, _, leaf = key.rpartition(".")
                 if parent == absolute:
                     self.star_leaves[leaf] = key
-            return False
+        else:
+            self._from_package(node, node.names, absolute)
+        return False
+
+    def _from_legacy(self, node: cst.ImportFrom, legacy: str) -> None:
+        """``from <legacy module> import names``."""
+        if isinstance(node.names, cst.ImportStar):
+            self._site(node, legacy, "star-import")
+            return
+        self._site(node, legacy, "relative-import-from" if node.relative else "import-from")
         for alias in node.names:
+            name = dotted_name(alias.name) or ""
+            bound = dotted_name(alias.asname.name) if alias.asname is not None else name
+            self.classes[bound or name] = (legacy, name)
+            self.result.names[legacy][(name, "import")] += 1
+
+    def _from_package(self, node: cst.ImportFrom, names: Sequence[cst.ImportAlias], absolute: str) -> None:
+        """``from <package> import names``: a name may be a legacy module, or a package above one."""
+        for alias in names:
             name = dotted_name(alias.name) or ""
             bound = (dotted_name(alias.asname.name) if alias.asname is not None else name) or name
             sub = self.table.match(f"{absolute}.{name}")
@@ -152,7 +160,6 @@ class _Bindings(cst.CSTVisitor):
                 self._site(node, sub.legacy, "import-module-from")
             else:
                 self._package(bound, f"{absolute}.{name}")
-        return False
 
     def _may_name_legacy(self, module: str | None, names: Sequence[cst.ImportAlias] | cst.ImportStar) -> bool:
         if self.table.mentions_segment(module):
@@ -179,14 +186,19 @@ class _Bindings(cst.CSTVisitor):
             return None
         if dotted in self.classes:
             return self.classes[dotted]
+        return self._through_alias(dotted) or self._through_package_path(dotted)
+
+    def _through_alias(self, dotted: str) -> tuple[str, str] | None:
+        """``m.X`` for a module alias, a star-imported leaf, or a plain ``import a.b.llm_adapter``."""
         head, _, rest = dotted.partition(".")
         if rest and "." not in rest and head in self.module_aliases:
             return self.module_aliases[head], rest
         if rest and "." not in rest and head in self.star_leaves and head not in self.classes:
             return self.star_leaves[head], rest
         module, _, name = dotted.rpartition(".")
-        if module in self.plain:
-            return self.plain[module], name
+        return (self.plain[module], name) if module in self.plain else None
+
+    def _through_package_path(self, dotted: str) -> tuple[str, str] | None:
         for path in self.through_package(dotted):
             module, _, name = path.rpartition(".")
             match = self.table.match(module)
@@ -390,7 +402,9 @@ def parse_candidate(candidate: Candidate, source_root: Path | None) -> ParsedFil
     except SourceDecodeError as exc:
         return InventoryFailure(path, str(exc), data)
     except cst.ParserSyntaxError as exc:
-        return InventoryFailure(path, f"syntax error at line {exc.raw_line}: {exc.message}", data)
+        from ._rewrite import syntax_error_text
+
+        return InventoryFailure(path, syntax_error_text(text, exc), data)
     except (RecursionError, ValueError) as exc:
         return InventoryFailure(path, f"cannot analyse: {type(exc).__name__}: {exc}", data)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)

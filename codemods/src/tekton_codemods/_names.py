@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import libcst as cst
+from libcst.helpers import ModuleNameAndPackage
 from libcst.metadata import FullyQualifiedNameProvider, MetadataWrapper, PositionProvider
-from libcst.metadata.name_provider import ModuleNameAndPackage
 
 from ._dotted import dotted_name
 from ._mapping import MigrationMap, is_dotted_name
@@ -161,9 +161,9 @@ class _Resolver(cst.CSTVisitor):
         if last == "getLogger" and node.args and isinstance(node.args[0].value, cst.SimpleString):
             self._quiet.add(node.args[0].value)
         for arg in node.args:
-            if arg.keyword is not None and arg.keyword.value in _LOGGER_KEYWORDS:
-                if isinstance(arg.value, cst.SimpleString):
-                    self._quiet.add(arg.value)
+            keyword = arg.keyword.value if arg.keyword is not None else None
+            if keyword in _LOGGER_KEYWORDS and isinstance(arg.value, cst.SimpleString):
+                self._quiet.add(arg.value)
         positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
         keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
         if last in _ATTRIBUTE_CALLS and positional:
@@ -190,23 +190,22 @@ class _Resolver(cst.CSTVisitor):
 
     def _called_module(self, value: cst.BaseExpression) -> set[str]:
         """Modules a call like ``importlib.import_module("a.b")`` or ``sys.modules["a.b"]`` returns."""
-        if isinstance(value, cst.Subscript) and dotted_name(value.value) in ("sys.modules", "modules"):
+        if isinstance(value, cst.Subscript):
             element = value.slice[0].slice if len(value.slice) == 1 else None
-            if isinstance(element, cst.Index) and isinstance(element.value, cst.SimpleString):
+            indexed = isinstance(element, cst.Index) and isinstance(element.value, cst.SimpleString)
+            if indexed and dotted_name(value.value) in ("sys.modules", "modules"):
+                assert isinstance(element, cst.Index) and isinstance(element.value, cst.SimpleString)
                 return {element.value.raw_value}
             return set()
-        if not isinstance(value, cst.Call):
-            return set()
-        callee = dotted_name(value.func) or ""
-        args = [arg.value for arg in value.args if arg.keyword is None and not arg.star]
+        args = [a.value for a in value.args if a.keyword is None and not a.star] if isinstance(value, cst.Call) else []
         if not args or not isinstance(args[0], cst.SimpleString) or not is_dotted_name(args[0].raw_value):
             return set()
-        name = args[0].raw_value
+        assert isinstance(value, cst.Call)
+        name, callee = args[0].raw_value, dotted_name(value.func) or ""
         if callee.rpartition(".")[2] == "import_module" or callee in ("sys.modules.get", "modules.get"):
             return {name}
-        if callee == "__import__":
-            return {name, name.split(".", 1)[0]}  # the top package, or the module itself with a fromlist
-        return set()
+        # ``__import__`` returns the top package, or the module itself when given a fromlist.
+        return {name, name.split(".", 1)[0]} if callee == "__import__" else set()
 
     def paths(self, node: cst.BaseExpression) -> set[str]:
         """Absolute paths ``node`` may evaluate to."""

@@ -12,7 +12,7 @@ import difflib
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -74,7 +74,7 @@ def rewrite_source(
     if code != source:
         raise RewriteError("libcst does not reproduce this file exactly; refusing to touch it")
     strings.metadata = imports.metadata = {PositionProvider: positions}
-    module = cast(cst.Module, module.visit(_Together(strings, imports, entered)))
+    module = module.visit(_Together(strings, imports, entered))
     if imports.unresolved:
         # Without the package the file's legacy imports cannot even be found; passing it would let
         # ``--check`` succeed on an unmigrated tree.
@@ -128,7 +128,9 @@ def _positions(module: cst.Module, starts: dict[cst.CSTNode, int]) -> dict[cst.C
             if node is alone:
                 continue
             start, end = where.start, where.end
-            found[node] = CodeRange(CodePosition(start.line + shift, start.column), CodePosition(end.line + shift, end.column))
+            found[node] = CodeRange(
+                CodePosition(start.line + shift, start.column), CodePosition(end.line + shift, end.column)
+            )
     return found
 
 
@@ -156,8 +158,8 @@ def syntax_error_text(source: str, exc: cst.ParserSyntaxError) -> str:
 
 class _Together(cst.CSTTransformer):
     """Runs two transformers whose node types do not overlap in a single traversal, ``first`` leaving each
-    node before ``second``, entering only ``statements``. A node's children are skipped when either says so (``second`` skips the names
-inside import statements, where ``first`` has nothing to do)."""
+    node before ``second``, entering only ``statements``. A node's children are skipped when either says
+    so (``second`` skips the names inside import statements, where ``first`` has nothing to do)."""
 
     def __init__(
         self, first: cst.CSTTransformer, second: cst.CSTTransformer, statements: set[cst.BaseStatement]

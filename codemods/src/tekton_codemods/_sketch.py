@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ._mapping import MigrationMap
@@ -30,8 +31,14 @@ class Sketch:
     reach: bool
 
 
-def sketch(text: str, table: MigrationMap, package: str | None, own: str | None = None) -> Sketch:
-    """What the stdlib parse of ``text`` (a module inside ``package``, itself named ``own``) rules out."""
+def sketch(
+    text: str, table: MigrationMap, package: str | None, own: str | None = None, *, reach: bool = False
+) -> Sketch:
+    """What the stdlib parse of ``text`` (a module inside ``package``, itself named ``own``) rules out.
+
+    ``reach`` asks the cleanup question too; without it only imports and strings are looked at (all that a
+    rewrite acts on), which is a fraction of the nodes.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarnings belong to the user's code
@@ -39,9 +46,41 @@ def sketch(text: str, table: MigrationMap, package: str | None, own: str | None 
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return Sketch(rewrite=True, reach=True)
     scan = _Scan(table, package)
-    scan.visit(tree)
-    own_prefix = own is not None and _near(table, own)
-    return Sketch(rewrite=scan.rewrite, reach=scan.rewrite or scan.reach or own_prefix)
+    if reach:
+        scan.visit(tree)
+        return Sketch(rewrite=scan.rewrite, reach=scan.rewrite or scan.reach or (own is not None and _near(table, own)))
+    # A string can only be rewritten if the text spells a whole mapping key somewhere.
+    scan.rewrite = any(key in text for key in scan.keys)
+    for node in _statements(tree.body):
+        if scan.rewrite:
+            break
+        if isinstance(node, ast.Import):
+            scan.visit_Import(node)
+        elif isinstance(node, ast.ImportFrom):
+            scan.visit_ImportFrom(node)
+    return Sketch(rewrite=scan.rewrite, reach=True)
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, at any depth (imports are statements: expressions need not be walked)."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in _BODIES:
+            inner = getattr(node, name, None)
+            if inner:
+                stack.extend(reversed(inner))
+        for handler in getattr(node, "handlers", ()):
+            stack.extend(reversed(handler.body))
+        for case in getattr(node, "cases", ()):
+            stack.extend(reversed(case.body))
+
+
+_BODIES = ("body", "orelse", "finalbody")
+
+
+
 
 
 def _near(table: MigrationMap, path: str) -> bool:
@@ -113,9 +152,9 @@ class _Scan(ast.NodeVisitor):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         """``__all__ = ["llm_adapter"]`` in a package hands out its submodule."""
-        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
-            if isinstance(node.value, ast.List | ast.Tuple) and any(map(self._spells, node.value.elts)):
-                self.reach = True
+        names_all = any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+        if names_all and isinstance(node.value, ast.List | ast.Tuple) and any(map(self._spells, node.value.elts)):
+            self.reach = True
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
@@ -129,6 +168,8 @@ class _Scan(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _spells(self, node: ast.expr) -> bool:
-        return isinstance(node, ast.Constant) and isinstance(node.value, str) and self.table.mentions_segment(
-            node.value.lstrip(".")
+        return (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and self.table.mentions_segment(node.value.lstrip("."))
         )

@@ -12,7 +12,13 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 
 import WebSocket from 'ws';
 
-import { ConfigurationError, ProviderError, ServerError, TektonLLMClient } from '../src/index.js';
+import {
+  ConfigurationError,
+  ProviderError,
+  ServerError,
+  TektonLLMClient,
+  TektonLLMWebSocketClient,
+} from '../src/index.js';
 import { simulatedChat, startRhetor } from './helpers/rhetor.js';
 
 const INDEX = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'index.js');
@@ -74,6 +80,18 @@ describe('a runtime without a global WebSocket', { timeout: 30000 }, () => {
     const error = await client.generateText('hello').catch((e) => e);
     assert.ok(error instanceof ServerError, `got ${error?.name}: ${error?.message}`);
     assert.equal(error.status, 500);
+  });
+
+  test('a WebSocket-only client says which option is missing, before connecting', async () => {
+    const socket = new TektonLLMWebSocketClient({ url: rhetor.wsUrl, dialect: 'v1' });
+    const direct = await socket.generate('hello').catch((e) => e);
+    assert.ok(direct instanceof ConfigurationError, `got ${direct?.name}: ${direct?.message}`);
+    assert.match(direct.message, /no global WebSocket .*pass one as the `WebSocket` option/);
+    const pinned = new TektonLLMClient({ rhetorUrl: rhetor.url, transport: 'ws', dialect: 'v1' });
+    const viaClient = await pinned.generateText('hello').catch((e) => e);
+    assert.ok(viaClient instanceof ConfigurationError, `got ${viaClient?.name}: ${viaClient?.message}`);
+    assert.match(viaClient.message, /`WebSocket` option/);
+    assert.deepEqual((await rhetor.recorded()).requests, [], 'nothing reached Rhetor');
   });
 
   test('passing the ws package as the WebSocket option makes the example work', async () => {

@@ -66,7 +66,7 @@ async def _throughput(call: Call, n: int, concurrency: int) -> float:
 async def p2(url: str, calls: int) -> dict[str, float]:
     """One P2 run: median latencies (s) and throughputs (req/s) of raw httpx and the client."""
     import httpx
-    from tekton_llm_client import TektonLLMClient
+    from tekton_llm_client.client import TektonLLMClient
 
     async with (
         httpx.AsyncClient(timeout=30) as raw,
@@ -102,7 +102,7 @@ async def p2(url: str, calls: int) -> dict[str, float]:
 async def p3(url: str, chunks: int) -> dict[str, float]:
     """One P3 run: seconds for the same stream read raw, through the client over HTTP SSE, and over WS."""
     import httpx
-    from tekton_llm_client import TektonLLMClient
+    from tekton_llm_client.client import TektonLLMClient
 
     body = {**BODY, "stream": True}
     async with httpx.AsyncClient(timeout=60) as raw:
@@ -142,7 +142,7 @@ async def p3(url: str, chunks: int) -> dict[str, float]:
     return times
 
 
-def p4(runs: int) -> list[tuple[str, str, str, str]]:
+def p4(runs: int) -> list[tuple[str, ...]]:
     def median_ms(code: str) -> tuple[float, float, float]:
         samples = []
         for _ in range(runs):
@@ -270,7 +270,7 @@ def main() -> None:
         proc.terminate()
         proc.wait(timeout=10)
     print(f"\n## Client benchmarks ({args.runs} interleaved runs; median ratio, min–max in brackets)\n")
-    headers = ("benchmark", "baseline (median)", "tekton-llm-client (median)", "ratio: median (spread) target")
+    headers: tuple[str, ...] = ("benchmark", "baseline (median)", "tekton-llm-client (median)", "ratio (spread) target")
     if old:
         headers += ("previous client: ratio", "this / previous")
     print_table(headers, table_rows(new, old))

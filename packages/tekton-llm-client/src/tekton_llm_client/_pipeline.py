@@ -162,35 +162,37 @@ class Pipeline:
     # ------------------------------------------------------------------------------------------------- entry
 
     async def open(self, request: LLMRequest) -> Answer:
-        """The answer to ``request`` with its first event read: from Rhetor, else (when Rhetor is unavailable and
-        fallback is on) from the fallback chain, every event then marked ``fallback``."""
+        """The answer to ``request`` with its first event read.
+
+        Rhetor under the circuit breaker: the primary model, then each of the adapter's ``fallback_models`` (with
+        the adapter's attempts and per-attempt timeout). When Rhetor is unavailable and fallback is on, the fallback
+        chain answers instead, every event then marked ``fallback``."""
         try:
-            return await self._through_rhetor(request)
+            if self.breaker.state != "closed":
+                await self._guard(request)  # raises while the circuit is open (not counted again as a failure)
+            try:
+                answer = await self._models(request)
+            except exc.TektonLLMError as error:
+                self._note(error)
+                raise
         except exc.TektonLLMError as error:
             if not (self.config.use_fallback and error.unavailable):
                 raise
             logger.warning("Rhetor unavailable (%s); using the fallback chain", error)
             return await self._fallback_chain(request, error)
-
-    # ------------------------------------------------------------------------------------- breaker, models
-
-    async def _through_rhetor(self, request: LLMRequest) -> Answer:
-        """The primary model, then each of the adapter's ``fallback_models`` (with the adapter's attempts and
-        per-attempt timeout), all under the circuit breaker."""
-        if self.breaker.state != "closed":
-            await self._guard(request)
-        try:
-            try:
-                answer = await self._retried(request, self.retry_policy)
-            except exc.TektonLLMError as error:
-                if not self.adapter.fallback_models or not _model_fault(error):
-                    raise
-                answer = await self._fallback_models(request, error)
-        except exc.TektonLLMError as error:
-            self._note(error)
-            raise
         self.breaker.record_success()
         return answer
+
+    async def _models(self, request: LLMRequest) -> Answer:
+        """The primary model under the retry policy, then the adapter's fallback models."""
+        try:
+            return await self._retried(request, self.retry_policy)
+        except exc.TektonLLMError as error:
+            if not self.adapter.fallback_models or not _model_fault(error):
+                raise
+            return await self._fallback_models(request, error)
+
+    # ------------------------------------------------------------------------------------- breaker, models
 
     async def _guard(self, request: LLMRequest) -> None:
         """While the circuit is open Rhetor is skipped; after the cool-down one ``/health`` probe decides."""

@@ -180,8 +180,8 @@ class BudgetReservation:
     the block is released. Thread safe; ``release`` is idempotent.
     """
 
-    __slots__ = ("_detach", "_state", "_tracker", "component", "cost", "model", "number", "provider", "timestamp",
-                 "tokens")
+    __slots__ = ("_detach", "_owner", "_state", "_tracker", "component", "cost", "model", "number", "provider",
+                 "timestamp", "tokens")
 
     def __init__(
         self,
@@ -205,6 +205,7 @@ class BudgetReservation:
         self.timestamp = timestamp
         self._state: ReservationState = "held"
         self._detach: Callable[[], None] | None = None
+        self._owner: object = None  # the task (or thread) whose record() settles an implicit hold
 
     def __repr__(self) -> str:
         return f"BudgetReservation(tokens={self.tokens}, cost={self.cost:.4f}, state={self._state!r})"
@@ -459,7 +460,19 @@ class BudgetTracker:
     def held_tokens(self) -> int:
         """Tokens currently held by requests that were let through and have not answered or failed yet."""
         with self._lock:
+            self._release_orphans_locked()
             return sum(hold.tokens for hold in self._holds.values())
+
+    def _release_orphans_locked(self) -> None:
+        """Release implicit holds whose task has finished without a ``record()`` (its request failed).
+
+        The task's done-callback does the same, but only on a later turn of the loop: a request that a failed
+        one let through (``generate_batch``'s semaphore) checks before that turn comes.
+        """
+        for hold in list(self._holds.values()):
+            owner = hold._owner
+            if isinstance(owner, asyncio.Task) and owner.done():
+                self._drop_hold_locked(hold, "released")
 
     def _drop_hold(self, hold: BudgetReservation, state: ReservationState) -> None:
         with self._lock:
@@ -475,23 +488,24 @@ class BudgetTracker:
             detach()
 
     def _take_pending(self) -> BudgetReservation | None:
-        """The hold an earlier ``check()`` in this task/thread left for ``record()``, forgotten there."""
+        """The hold an earlier ``check()`` in this task/thread left for ``record()``, forgotten there.
+
+        A task started from a task inherits its context, and so the parent's entry: only the owner takes it.
+        """
         pending = _PENDING.get(_NOTHING_PENDING)
         hold = pending.get(id(self))
-        if hold is None:
+        if hold is None or hold._owner != _owner():
             return None
         _PENDING.set({key: value for key, value in pending.items() if key != id(self)})
         return hold
 
     def _leave_pending(self, hold: BudgetReservation) -> None:
         """Remember ``hold`` for this task's ``record()``; release it if the task ends first (the request failed)."""
+        hold._owner = owner = _owner()
         _PENDING.set({**_PENDING.get(_NOTHING_PENDING), id(self): hold})
-        try:
-            task = asyncio.current_task()
-        except RuntimeError:  # no event loop in this thread: the next check() here releases it
+        if not isinstance(owner, asyncio.Task):  # no task: the next check() in this thread releases it
             return
-        if task is None:
-            return
+        task = owner
 
         def on_done(_: object) -> None:
             hold.release()
@@ -607,6 +621,7 @@ class BudgetTracker:
         requested_cost = cost if cost is not None else self.estimate_cost(provider, model, input_tokens, output_tokens)
         now = self._clock()
         with self._lock:
+            self._release_orphans_locked()
             applicable = [limit for limit in self._limits if limit.applies_to(provider, model, component)]
             violations, to_warn = self._violations_locked(applicable, now, requested_tokens, requested_cost)
             enforced = [v for v in violations if v.limit.policy == "enforce"]
@@ -695,6 +710,15 @@ class BudgetTracker:
             count=len(selected),
             groups=groups,
         )
+
+
+def _owner() -> object:
+    """The running asyncio task, else the current thread."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no event loop in this thread
+        task = None
+    return task if task is not None else threading.current_thread()
 
 
 def _response_usage(response: CompletionResponse) -> dict[str, Any]:

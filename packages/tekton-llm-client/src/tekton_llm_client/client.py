@@ -257,13 +257,14 @@ class TektonLLMClient:
 
     def _effective(self, name: str) -> str | None:
         """Provider or model at request time, honouring live ``settings`` assignments."""
+        config = self._pipeline.config
         if name == "provider":
             if not self._pinned_provider and self.settings is not None and self.settings.provider_id:
                 return self.settings.provider_id
-            return self.config.provider_id
+            return config.provider_id
         if not self._pinned_model and self.settings is not None and self.settings.model_id:
             return self.settings.model_id
-        return self.config.model_id
+        return config.model_id
 
     def build_request(
         self,
@@ -283,11 +284,12 @@ class TektonLLMClient:
         if settings is not None:
             merged.update(settings.explicit())
         merged.update({k: v for k, v in (options or {}).items() if v is not None})
+        config = self._pipeline.config
         defaults = RequestDefaults(
-            component=self.config.component_id,
+            component=config.component_id,
             model=self._effective("model"),
             provider=self._effective("provider"),
-            context_id=self.config.context_id,
+            context_id=config.context_id,
         )
         return build_request(
             messages, defaults, system_prompt=system_prompt, options=merged, context_id=context_id, stream=stream
@@ -350,7 +352,7 @@ class TektonLLMClient:
 
         The stream is usable with ``async for`` directly and may also be awaited (it returns itself).
         """
-        memory = self.context_manager if chat_history is None else None
+        memory = self._generation.context_manager if chat_history is None else None
         if memory is not None:
             # One conversation id for reading the history and recording the exchange.
             context_id = context_id or memory.default_context_id

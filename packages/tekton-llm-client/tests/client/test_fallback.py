@@ -139,3 +139,23 @@ async def test_empty_answer_is_detected(make_server: Any, make_client: Any, monk
     lenient = make_client(server.url, transport="http", use_fallback=True)
     chunks = [c async for c in lenient.generate_text("silent", streaming=True)]
     assert chunks[0].fallback is True
+
+
+async def test_calls_skipped_while_open_do_not_extend_the_cooldown(
+    make_server: Any, make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OLLAMA_URL", f"http://127.0.0.1:{closed_port()}")
+    server = make_server("v1")
+    client = make_client(server.url, use_fallback=True, api="v1", transport="http", max_retries=0)
+    now = [1000.0]
+    client.breaker._clock = lambda: now[0]
+    client.breaker.threshold, client.breaker.cooldown = 1, 30.0
+    server.faults.fail_status, server.faults.fail_times = 503, 1
+    assert (await client.generate_text("fails")).fallback is True
+    for _ in range(3):  # steady traffic while the circuit is open (t + 9, 18, 27 s)
+        now[0] += 9
+        assert client.breaker.state == "open"
+        assert (await client.generate_text("skipped")).fallback is True
+    now[0] += 4  # 31 s after the circuit opened
+    assert client.breaker.state == "half-open"
+    assert (await client.generate_text("back")).fallback is False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Iterator
@@ -241,6 +242,22 @@ def test_check_then_record_in_one_thread_settles_the_hold(clock: Clock) -> None:
     assert tracker.held_tokens == 58
 
 
+async def test_tasks_settle_only_their_own_checks(clock: Clock) -> None:
+    """A task inherits its parent's context (and so the parent's pending check): the parent's hold stays its own."""
+    tracker = _tracker(clock, BudgetLimit("daily", max_tokens=1000, policy="enforce"))
+    parent = tracker.check(input_tokens=100).reservation
+    assert parent is not None
+
+    async def child(tokens: int) -> None:
+        tracker.check(input_tokens=tokens)
+        tracker.record(provider="p", model="m", input_tokens=tokens, output_tokens=1)
+
+    await asyncio.gather(child(10), child(20))
+    assert (parent.state, tracker.held_tokens, tracker.usage().total_tokens) == ("held", 100, 32)
+    tracker.record(provider="p", model="m", input_tokens=100, output_tokens=5)
+    assert (parent.state, tracker.held_tokens, tracker.usage().total_tokens) == ("settled", 0, 137)
+
+
 def test_concurrent_reservations_from_threads_never_exceed_the_limit(clock: Clock) -> None:
     tracker = _tracker(clock, BudgetLimit("daily", max_tokens=1000, policy="enforce"))
     admitted: list[int] = []
@@ -296,6 +313,17 @@ async def test_failed_requests_release_their_holds(make_server: Any, make_client
     answered = await client.generate_batch(["hello"] * 4, concurrency=4, options={"max_tokens": 40})
     assert [r.error for r in answered] == [None] * 4  # the failures hold nothing any more
     assert tracker.usage().count == 4 and tracker.held_tokens == 0
+
+
+async def test_a_failed_request_does_not_hold_back_the_next_one_in_a_batch(make_server: Any, make_client: Any) -> None:
+    """One at a time under a 60-token limit: the first fails, and its hold must be gone when the second checks."""
+    server = make_server("v1")
+    server.faults.fail_status, server.faults.fail_times = 400, 1
+    tracker = BudgetTracker("terma", limits=[BudgetLimit("daily", max_tokens=60, policy="enforce")])
+    client = make_client(server.url, budget=tracker)
+    results = await client.generate_batch(["a", "b"], concurrency=1, options={"max_tokens": 40})
+    assert [type(r.error).__name__ for r in results] == ["InvalidRequestError", "NoneType"]
+    assert tracker.usage().count == 1 and tracker.held_tokens == 0
 
 
 async def test_fallback_answers_release_their_holds(make_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import stat
 from collections.abc import Iterator
@@ -168,7 +169,7 @@ def test_a_failed_write_leaves_the_previous_file_intact(tmp_path: Path, monkeypa
     def disk_full(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(_files.os, "fsync", disk_full)
+    monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(OSError, match="No space left"):
         cm.add_message("user", "second")
     assert path.read_text(encoding="utf-8") == before

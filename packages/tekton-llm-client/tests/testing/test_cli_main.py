@@ -81,3 +81,20 @@ def test_invalid_values_exit_2_before_anything_starts(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert message in captured.err.splitlines()[-1]
+
+
+def test_without_the_testing_extra_it_says_which_extra_to_install() -> None:
+    # The web stack of the extra made unimportable, as in an environment with the bare client.
+    blocked = "import sys; sys.modules.update(dict.fromkeys(['fastapi', 'uvicorn', 'starlette', 'sse_starlette']))"
+    run = "import runpy; runpy.run_module('tekton_llm_client.testing', run_name='__main__')"
+    result = subprocess.run(
+        [sys.executable, "-c", f"{blocked}; {run}", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("python -m tekton_llm_client.testing needs the 'testing' extra (")
+    assert result.stderr.rstrip().endswith("is not installed): pip install 'tekton-llm-client[testing]'")

@@ -9,7 +9,8 @@ import threading
 
 import httpx
 import pytest
-from tekton_llm_client.testing import RhetorTestServer, closed_port
+from starlette.types import Receive, Scope, Send
+from tekton_llm_client.testing import RhetorTestServer, closed_port, listen, serve_asgi
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -83,3 +84,32 @@ def test_adapter_stop_releases_both_ports(rhetor_server: RhetorTestServer) -> No
     ports = (rhetor_server.port, rhetor_server.ws_port)
     rhetor_server.stop()
     assert all(_refused(port) for port in ports)
+
+
+async def test_serve_asgi_serves_in_the_running_loop_until_the_block_ends() -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    async def hello(request: object) -> PlainTextResponse:
+        return PlainTextResponse("hello")
+
+    with listen("127.0.0.1", 0) as sock:
+        port = sock.getsockname()[1]
+        async with serve_asgi(Starlette(routes=[Route("/", hello)]), sock) as url:
+            assert url == f"http://127.0.0.1:{port}"
+            async with httpx.AsyncClient() as client:
+                assert (await client.get(url + "/")).text == "hello"  # no waiting: it serves on return
+    assert _refused(port)
+
+
+async def test_serve_asgi_raises_when_the_app_does_not_start() -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        assert scope["type"] == "lifespan"
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "no database"})
+
+    with listen("127.0.0.1", 0) as sock:
+        with pytest.raises(RuntimeError, match="did not start serving"):
+            async with serve_asgi(app, sock, lifespan="on"):
+                pass  # pragma: no cover - never reached

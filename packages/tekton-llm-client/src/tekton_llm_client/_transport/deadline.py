@@ -87,9 +87,7 @@ class Deadline:
 def _uncancelled(task: asyncio.Task[object]) -> bool:
     """Take the deadline's cancellation back; ``False`` when another cancellation is still pending (3.10 keeps no
     count, so there the deadline's is the only one known)."""
-    if sys.version_info < (3, 11):
-        return True
-    return task.uncancel() == 0
+    return sys.version_info < (3, 11) or task.uncancel() == 0
 
 
 @asynccontextmanager

@@ -16,7 +16,13 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from .server import PROFILES
+try:
+    from .server import PROFILES
+except ModuleNotFoundError as exc:  # FastAPI, uvicorn, sse-starlette come with the extra, not with the client
+    sys.exit(
+        f"python -m tekton_llm_client.testing needs the 'testing' extra ({exc.name} is not installed): "
+        "pip install 'tekton-llm-client[testing]'"
+    )
 
 
 def _port(text: str) -> int:

@@ -44,7 +44,10 @@ class _Uvicorn(uvicorn.Server):
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         self._stop = asyncio.Event()
-        await super().startup(sockets)
+        try:
+            await super().startup(sockets)
+        except SystemExit as exit_:  # uvicorn exits the process when the app's start-up fails: not in a test
+            raise RuntimeError(f"the app did not start serving (uvicorn exit {exit_.code})") from None
         if self.started:
             self._on_started()
 

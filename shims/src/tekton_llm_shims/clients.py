@@ -9,6 +9,9 @@ The registry owns the shared clients; adapters never close them (so nothing clos
 another adapter's request). They are closed when their event loop shuts down its async generators, which
 ``asyncio.run``, ``asyncio.Runner``, uvicorn and pytest-asyncio all do, or earlier by ``close_shared_clients()``.
 The event loop is part of the key because a client's connections belong to the loop that opened them.
+``asyncio.run`` cancels every task before it finalizes async generators; a WebSocket's watcher task closes its
+socket when cancelled that way (``_transport/ws.py``), so no connection outlives the loop and no
+``ResourceWarning`` follows.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """A cheap deadline for stream reads (first-event and idle deadlines).
 
-A stream moves its deadline on every event, thousands of times a second. Measured (benchmarks/README.md): entering
-and leaving an ``asyncio.timeout_at`` costs ~10 µs and rescheduling one ~7 µs, against ~0.3 µs for a bare await —
-about +100 ms on P3's 10,000-event stream, which is why this module is kept instead of ``asyncio.timeout``.
+A stream moves its deadline on every event, thousands of times a second. Measured by
+``benchmarks/bench_deadline.py`` (numbers in ``benchmarks/README.md``): an ``asyncio.timeout_at`` entered and left per
+read, or one ``asyncio.timeout`` rescheduled per event, costs 4–7× this deadline's ``pause``/``move`` — 100 ms and
+more on P3's 10,000-event stream — which is why this module is kept instead of ``asyncio.timeout``.
 Moving the deadline is one float assignment, and the single timer re-arms itself lazily when it wakes up early.
 While the consumer holds an event (``pause``), the deadline cannot fire, so a timeout never lands inside the
 consumer's own code.

@@ -127,8 +127,8 @@ def rhetor_server(request: pytest.FixtureRequest, _rhetor_session: _SessionRheto
     if watch.seen and not allow_fallback:
         pytest.fail(
             "the client answered from its fallback chain instead of the Rhetor test server: "
-            f"{watch.seen[0]}\nIs RHETOR_URL (or rhetor_url=) set to rhetor_server.url, and does no client of an "
-            "earlier run point elsewhere? A test that means to use the fallback says so with "
+            f"{watch.seen[0]}\nIs RHETOR_URL (or rhetor_url=) set to rhetor_server.url, and was no client built "
+            "before it was? A test that means to use the fallback says so with "
             "@pytest.mark.rhetor_server(allow_fallback=True).",
             pytrace=False,
         )

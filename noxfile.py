@@ -207,6 +207,7 @@ def migrate_copy(session: nox.Session, name: str, workdir: Path) -> None:
     if uv is None:
         session.error("the component matrix needs uv (install nox[uv], or put uv on PATH)")
     session.install("-e", str(CODEMODS))  # editable: uv's cache could hold a wheel older than the source
+    shutil.rmtree(workdir, ignore_errors=True)  # the session's own tmp: the last run's copy and logs
     provide = [f"tekton-llm-client[testing,yaml]={CLIENT}", f"tekton-llm-shims={SHIMS}", f"tekton-codemods={CODEMODS}"]
     session.run(
         "python", "-m", "tekton_codemods.matrix", "run", "--tree", str(tree), "--component", folder,
@@ -235,8 +236,12 @@ def components(session: nox.Session, component: str) -> None:
 @nox.session(python=DEFAULT_PYTHON)
 def js(session: nox.Session) -> None:
     """The JavaScript client's node:test suites and the headless-Chromium test, against the Python test server."""
-    if shutil.which("npm") is None:
-        session.error("npm is required for the js session (Node.js >= 20)")
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        session.error("node and npm are required for the js session (Node.js >= 20)")
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    if int(node.lstrip("v").split(".")[0] or 0) < 20:
+        session.error(f"the JS client supports Node.js >= 20 (package.json engines); this is {node or 'unknown'}")
+    session.log(f"js: Node.js {node}")
     _install_client(session, "testing")
     python = Path(session.virtualenv.location) / "bin" / "python"
     # The browser test drives this binary; test/browser.test.js reads the same variable with the same default.

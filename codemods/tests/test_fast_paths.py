@@ -17,7 +17,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from tekton_codemods import MigrationMap
 from tekton_codemods._rewrite import _code_and_starts, _positions, rewrite_source
 from tekton_codemods._sketch import sketch
-from tekton_codemods._usage import collect_usage
+from tekton_codemods._usage import children, collect_usage
 
 TABLE = MigrationMap()
 
@@ -129,3 +129,21 @@ def test_statement_positions_have_the_lines_of_whole_module_positions(path: Path
         statement.visit(inside)
     assert mine.keys() == inside.nodes  # every node of every statement (the header's comments are in none)
     assert all((mine[n].start.line, mine[n].end.line) == (whole[n].start.line, whole[n].end.line) for n in mine)
+
+
+@pytest.mark.parametrize("path", _stdlib_sample(6), ids=lambda p: p.name)
+def test_the_census_walk_reaches_every_node_a_libcst_visitor_reaches(path: Path) -> None:
+    source = path.read_text(encoding="utf-8", errors="surrogateescape")
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError:
+        pytest.skip(f"libcst cannot parse {path.name} on this version")
+    visited = _Collect()
+    module.visit(visited)
+    walked: set[cst.CSTNode] = set()
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        walked.add(node)
+        stack.extend(children(node))
+    assert walked == visited.nodes

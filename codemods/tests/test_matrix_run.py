@@ -46,6 +46,8 @@ MONOREPO = {
         "def test_broken_before_and_after():\n    assert api.VALUE == 0\n"
     ),
     "Hermes/examples/test_demo.py": "def test_needs_a_live_service():\n    raise ConnectionError('no Hermes')\n",
+    # Like Tekton's Rhetor/rhetor/utils/hermes_helper.py: mentions llm_adapter and does not parse.
+    "Rhetor/rhetor/utils/hermes_helper.py": 'HELPER = {"replaces": "llm_adapter"}\n    stray line\n',
     "Telos/requirements.txt": "-r ../shared/requirements/base.txt\n",
     "Telos/telos/__init__.py": "",
     "Telos/telos/core/__init__.py": "",
@@ -61,9 +63,12 @@ def monorepo(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    """A work folder inside a project whose own pytest configuration would break the component's run."""
+    """A work folder inside a checkout (``.git``) whose own pytest configuration would break the component's run
+    and whose own code imports the legacy module (as this workspace's codemods and tests do)."""
     return write_tree(tmp_path / "workspace", {
+        ".git/HEAD": "ref: refs/heads/main\n",
         "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "--option-of-the-workspace-only"\n',
+        "tools/mapping.py": "from hermes.core.llm_adapter import LLMAdapter\n",
     })
 
 
@@ -85,6 +90,9 @@ def test_parity_holds_on_a_copy_of_the_whole_tree(
     assert ("failed before the migration, not blamed on it (1): tests.test_api::test_broken_before_and_after "
             "(after: failed)") in out
     assert "rewrite: rewrote hermes/api.py" in out and "cleanup: deleted hermes/core/llm_adapter.py" in out
+    # cleanup searched the whole copy and could not read Rhetor's broken file: not this component's failure.
+    assert "cleanup: exit 2 for files outside Hermes it could not read (not this component's migration): " \
+        "Rhetor/rhetor/utils/hermes_helper.py" in out
     # The copy was migrated, the original was not; every file a message names still exists.
     copy = workdir / "tree" / "Hermes"
     assert "from tekton_llm_shims.hermes import LLMAdapter" in (copy / "hermes" / "api.py").read_text()
@@ -112,6 +120,19 @@ def test_a_test_that_passed_before_and_fails_after_breaks_parity(
     assert code == 1
     assert ROW.format("Hermes", "3.x", 3, 2, 3, 1, "BROKEN") in out
     assert "REGRESSION: tests.test_adapter::test_reaches_the_legacy_module passed before, after: failed" in out
+
+
+def test_a_file_of_the_component_that_cannot_be_migrated_breaks_it(
+    monorepo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_tree(monorepo, {"Hermes/hermes/broken.py": "from hermes.core.llm_adapter import LLMAdapter\ndef f(:\n"})
+
+    code = run(monorepo, "Hermes", tmp_path / "work")
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert ROW.format("Hermes", "3.x", 2, 1, 2, 1, "BROKEN") in out
+    assert f"migration failed: tekton-migrate rewrite exited 2; see {tmp_path / 'work' / 'migrate.log'}" in out
 
 
 def test_a_component_without_tests_says_so(monorepo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -240,3 +261,25 @@ def test_without_uv_the_cli_says_what_is_missing(monorepo: Path, tmp_path: Path,
 
     assert code == 2
     assert "uv is required" in capsys.readouterr().err
+
+
+def test_a_folder_the_matrix_did_not_make_is_never_emptied(
+    monorepo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    precious = write_tree(tmp_path / "notes", {"thesis.txt": "years of work\n"})
+
+    assert run(monorepo, "Telos", precious) == 2
+
+    assert "refusing to empty" in capsys.readouterr().out
+    assert (precious / "thesis.txt").read_text() == "years of work\n"
+    assert sorted(p.name for p in precious.iterdir()) == ["thesis.txt"]
+
+
+def test_a_second_run_replaces_the_first(monorepo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    workdir = tmp_path / "work"
+    assert run(monorepo, "Telos", workdir) == 0
+    (workdir / "leftover.txt").write_text("from the first run\n")
+
+    assert run(monorepo, "Telos", workdir) == 0
+
+    assert not (workdir / "leftover.txt").exists() and (workdir / "result.json").is_file()

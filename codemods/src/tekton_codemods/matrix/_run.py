@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -232,20 +233,42 @@ def _summary(output: str, component: Path) -> str:
     return "; ".join(f"{verb} {', '.join(paths)}" for verb, paths in picked.items()) or "no change"
 
 
+_FILE_ERROR = re.compile(r"^(?P<path>/.+?): error: ", re.MULTILINE)
+
+
+def _judge_failure(step: str, code: int, output: str, component: Path, log: Path, outcome: Migration) -> None:
+    """A failed step fails the migration, unless every file it could not read lies outside the component (with
+    ``--root`` cleanup reads the whole tree; Tekton's ``Rhetor/…/hermes_helper.py`` does not parse)."""
+    paths = [Path(match["path"]) for match in _FILE_ERROR.finditer(output)]
+    if paths and not any(path.is_relative_to(component) for path in paths):
+        shown = ", ".join(sorted({p.relative_to(component.parent).as_posix() if p.is_relative_to(component.parent)
+                                  else str(p) for p in paths}))
+        outcome.notes.append(f"{step}: exit {code} for files outside {component.name} it could not read "
+                             f"(not this component's migration): {shown}; see {log}")
+        return
+    outcome.failures.append(f"tekton-migrate {step} exited {code}; see {log}")
+
+
 def migrate(component: Path, options: CellOptions) -> Migration:
-    """``tekton-migrate rewrite`` then ``cleanup --write`` on the component folder, through the CLI."""
+    """``tekton-migrate rewrite`` then ``cleanup --write`` on the component folder, through the CLI.
+
+    ``cleanup --root <copy>``: uses are searched in the whole copied tree (a module another component still
+    imports stays), and never in a checkout that happens to enclose the work folder (this workspace's own).
+    """
     script = Path(sys.executable).with_name("tekton-migrate")
     cli = [str(script)] if script.exists() else [sys.executable, "-m", "tekton_codemods"]
     log = options.workdir / "migrate.log"
     outcome = Migration()
-    for step in (["rewrite", str(component)], ["cleanup", str(component), "--write"]):
+    tree = options.workdir / "tree"
+    for step in (["rewrite", str(component)], ["cleanup", str(component), "--write", "--root", str(tree)]):
         start = log.stat().st_size if log.exists() else 0
         code, _ = _run_logged([*cli, *step], log, cwd=options.workdir)
         with log.open(encoding="utf-8", errors="replace") as handle:
             handle.seek(start)
-            outcome.notes.append(f"{step[0]}: {_summary(handle.read(), component)}")
+            output = handle.read()
+        outcome.notes.append(f"{step[0]}: {_summary(output, component)}")
         if code:
-            outcome.failures.append(f"tekton-migrate {step[0]} exited {code}; see {log}")
+            _judge_failure(step[0], code, output, component, log, outcome)
     print(f"[matrix] migration: {log}", flush=True)
     return outcome
 
@@ -339,16 +362,33 @@ def run_cell(options: CellOptions) -> CellResult:
         result.verdict = "error"
         result.notes.append(f"error: {error}")
     result.seconds = time.perf_counter() - started
+    if not (options.workdir / MARKER).is_file():  # not our folder: write nothing into it
+        print(render(result), flush=True)
+        return result
     (options.workdir / "result.json").write_text(json.dumps(asdict(result), indent=2), encoding="utf-8")
     result.notes.append(f"files: {options.workdir} (install.log, before.log, migrate.log, after.log, result.json)")
     print(render(result), flush=True)
     return result
 
 
+MARKER = ".tekton-matrix"
+"""A work folder holds this file; only such a folder (or an empty one) is ever emptied."""
+
+
+def prepare_workdir(workdir: Path) -> None:
+    """Empty ``workdir`` for a new run, refusing to delete a folder this module did not create."""
+    if workdir.exists() and any(workdir.iterdir()):
+        if not (workdir / MARKER).is_file():
+            raise MatrixError(f"refusing to empty {workdir}: it is not empty and not a matrix work folder "
+                              f"(no {MARKER} file); choose another --workdir")
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / MARKER).write_text("made by python -m tekton_codemods.matrix; emptied by its next run\n",
+                                  encoding="utf-8")
+
+
 def _run_steps(options: CellOptions, result: CellResult) -> None:
-    if options.workdir.exists():
-        shutil.rmtree(options.workdir)
-    options.workdir.mkdir(parents=True)
+    prepare_workdir(options.workdir)
     tree = options.workdir / "tree"
     print(f"[matrix] copying {options.tree} to {tree}", flush=True)
     copy_tree(options.tree, tree)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from . import exceptions as exc
@@ -59,6 +60,7 @@ class _Shape:
         """A chunk with the answer's metadata; ``error`` defaults to the answer's (set on a local fallback)."""
         return StreamingChunk(
             chunk=text,
+            timestamp=datetime.now().isoformat(),  # given, not the field's default factory: ~1 µs a chunk (P3)
             context_id=self.context_id,
             model=self.model,
             provider=self.provider,

@@ -9,8 +9,9 @@ mock.patch string appended to every file, makes every file a candidate: it shows
 proves the rewrite breaks nothing there. The standard library itself is only read, and its digest is
 compared before and after.
 
-The monorepo section (issue 11) generates, at bench time, a tree shaped like Tekton: thousands of files in
-component folders, dozens of candidates that spell ``llm_adapter`` without needing a change (logger names,
+The monorepo section (issue 11) generates, at bench time, a tree shaped like Tekton (commit 7a37122a: 3,590
+files, 1,805 of them Python at ~10 KB on average, ~50 MB of docs, JSON and JS that grep reads too): thousands of
+files in component folders, dozens of candidates that spell ``llm_adapter`` without needing a change (logger names,
 debug tags, component-name lists, other components' own adapters reached by relative imports) and a few
 that do (function-local relative imports, absolute imports, a ``mock.patch`` string). ``grep`` and
 ``rewrite --check -j 1`` run interleaved, each ``--repeat`` times; medians and spread (min–max) are shown.
@@ -189,18 +190,31 @@ LEGACY_COMPONENTS = ("terma", "hermes", "telos", "engram")
 
 
 def _filler(component: str, index: int) -> str:
-    """An ordinary module of ~60 lines that never mentions the legacy module."""
+    """An ordinary module of ~250 lines (~10 KB, the real tree's mean) that never mentions the legacy module."""
     return (
         f'"""{component} module {index}."""\n\nimport json\nimport logging\nimport os\n'
         f"from typing import Any\n\nlogger = logging.getLogger(__name__)\n\n\n"
         + "".join(
-            f"class Handler{n}:\n    def __init__(self, config: dict[str, Any]) -> None:\n"
+            f"class Handler{n}:\n    \"\"\"Handles step {n} of the {component} pipeline.\"\"\"\n\n"
+            f"    def __init__(self, config: dict[str, Any]) -> None:\n"
             f"        self.config = config\n        self.path = os.path.join('/tmp', '{component}', '{n}')\n\n"
             f"    def run(self, payload: str) -> dict[str, Any]:\n        data = json.loads(payload)\n"
-            f"        logger.debug('handler {n} got %s', data)\n        return {{'ok': True, 'n': {n}}}\n\n\n"
-            for n in range(4)
+            f"        if not isinstance(data, dict):\n            raise ValueError('expected an object')\n"
+            f"        logger.debug('handler {n} got %s', data)\n        return {{'ok': True, 'n': {n}, **data}}\n\n\n"
+            for n in range(16)
         )
     )
+
+
+def _other_file(component: str, index: int) -> tuple[str, str]:
+    """A non-Python file as the real tree has them (docs, JSON, JS, ~28 KB on average): grep reads them too."""
+    kind = ("md", "json", "js")[index % 3]
+    line = {
+        "md": f"The {component} component handles request {index} and reports to Hermes.\n",
+        "json": f'  {{"component": "{component}", "index": {index}, "enabled": true}},\n',
+        "js": f"export function handle{index}(request) {{ return fetch('/api/{component}', request); }}\n",
+    }[kind]
+    return f"doc{index:03d}.{kind}", line * (28_000 // len(line))
 
 
 def _mentions(component: str, index: int) -> str:
@@ -226,7 +240,7 @@ def _needs_change(component: str, index: int) -> str:
     return _filler(component, index) + shapes[index % len(shapes)]
 
 
-def make_monorepo(root: Path, files_per_component: int = 140) -> int:
+def make_monorepo(root: Path, files_per_component: int = 112) -> int:
     """Write the tree; returns how many files need a change."""
     changed = 0
     for c_index, component in enumerate(COMPONENTS):
@@ -245,6 +259,9 @@ def make_monorepo(root: Path, files_per_component: int = 140) -> int:
             else:
                 text = _filler(component, index)
             (folder / f"m{index:03d}.py").write_text(text)
+            name, other = _other_file(component, index)
+            (base.parent / "docs").mkdir(exist_ok=True)
+            (base.parent / "docs" / name).write_text(other)
     return changed
 
 

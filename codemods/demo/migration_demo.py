@@ -145,9 +145,10 @@ def rewrite(scratch: Path, outcomes: dict[str, Outcome]) -> None:
 def clean_up(scratch: Path, names: list[str], outcomes: dict[str, Outcome]) -> None:
     """Step 6: ``cleanup --write`` per component, noting which legacy adapter was deleted."""
     step(6, "Clean up (phase 3)", "Per component, as MIGRATION.md runs it: a legacy adapter module is deleted "
-         "only when nothing can reach it any more; otherwise it is kept and the reason is shown.")
+         "only when nothing in the whole tree (--root) can reach it any more; otherwise it is kept and the reason "
+         "is shown.")
     for name in names:
-        cleanup = migrate(scratch, "cleanup", f"components/{name}", "--write")
+        cleanup = migrate(scratch, "cleanup", f"components/{name}", "--write", "--root", "components")
         for line in cleanup.stdout.splitlines():
             if line.startswith("deleted") and f"{name}/core/llm_adapter.py" in line.replace("\\", "/"):
                 outcomes[name].deleted.append(f"{name}/core/llm_adapter.py")

@@ -15,7 +15,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 from tekton_codemods import MigrationMap
-from tekton_codemods._rewrite import _code_and_starts, _positions, rewrite_source
+from tekton_codemods._rewrite import _layout, _positions, rewrite_source
 from tekton_codemods._sketch import sketch
 from tekton_codemods._usage import children, collect_usage
 
@@ -86,6 +86,11 @@ FOCUS = {
     "semicolons": "import os; from terma.core.llm_adapter import LLMAdapter; x = 1\n",
     "split-import": "from terma.core.llm_adapter import (\n    LLMAdapter,  # keep\n    helper,\n)\n",
     "blocked-plain-import": "import terma.core.llm_adapter\n\nterma.core.llm_adapter.helper()\nterma.other.x()\n",
+    "header-and-footer-comments": (
+        "# head\n\nimport os\nfrom terma.core.llm_adapter import LLMAdapter\n\n# tail\n# end\n"
+    ),
+    "last-statement-changes-no-newline": "import os\nfrom terma.core.llm_adapter import LLMAdapter",
+    "split-at-top-level": "from terma.core.llm_adapter import LLMAdapter, helper  # mixed\nx = 1\n",
 }
 
 
@@ -120,9 +125,9 @@ def test_statement_positions_have_the_lines_of_whole_module_positions(path: Path
     except cst.ParserSyntaxError:
         pytest.skip(f"libcst cannot parse {path.name} on this version")  # not what this test is about
     usage = collect_usage(module, None)
-    code, starts = _code_and_starts(module, set(usage.parents))
-    assert code == source
-    mine = _positions(module, starts)
+    original = _layout(module, set(usage.parents))
+    assert original.code == source
+    mine = _positions(module, original.lines)
     whole = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     inside = _Collect()
     for statement in module.body:
@@ -147,3 +152,15 @@ def test_the_census_walk_reaches_every_node_a_libcst_visitor_reaches(path: Path)
         walked.add(node)
         stack.extend(children(node))
     assert walked == visited.nodes
+
+
+@pytest.mark.parametrize("path", _stdlib_sample(8), ids=lambda p: p.name)
+def test_focused_rewrite_of_a_seeded_stdlib_module_equals_the_full_one(path: Path) -> None:
+    seed = "\nfrom terma.core.llm_adapter import LLMAdapter\nT = 'terma.core.llm_adapter.LLMAdapter'\n"
+    source = path.read_text(encoding="utf-8", errors="surrogateescape") + seed
+    try:
+        full = rewrite_source(source, TABLE, package="pkg", focused=False)
+    except Exception as exc:  # not what this test is about: the stdlib file itself is not for this parser
+        pytest.skip(f"{path.name}: {exc}")
+    assert rewrite_source(source, TABLE, package="pkg") == full
+    assert len(full.changes) == 2

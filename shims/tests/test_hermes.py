@@ -182,6 +182,7 @@ async def test_chat_service_failure(rhetor: RhetorTestServer, wire: Any) -> None
     await adapter.aclose()
 
 
+@pytest.mark.parametrize("rhetor", ["classic"], indirect=True)  # v1 reports provider errors with HTTP 500
 async def test_chat_in_band_error_is_a_service_failure(rhetor: RhetorTestServer) -> None:
     """Classic Rhetor's HTTP 200 ``{"error": …}``. The original read it as an answer without text and returned
     ``{"message": "", "success": True}``; the shim reports the failure (MIGRATION.md §5.1, spec §0.3)."""
@@ -192,6 +193,7 @@ async def test_chat_in_band_error_is_a_service_failure(rhetor: RhetorTestServer)
     await adapter.aclose()
 
 
+@pytest.mark.parametrize("rhetor", ["classic"], indirect=True)
 async def test_analyze_message_in_band_error_is_the_failure_dict_not_an_empty_analysis(
     rhetor: RhetorTestServer,
 ) -> None:

@@ -410,6 +410,7 @@ async def test_service_failure_text_names_the_rhetor_url_contacted(rhetor: Rheto
     await adapter.aclose()
 
 
+@pytest.mark.parametrize("rhetor", ["classic"], indirect=True)  # v1 reports provider errors with HTTP 500
 async def test_in_band_provider_error_is_a_failure_not_an_answer_without_text(rhetor: RhetorTestServer) -> None:
     """Classic Rhetor's HTTP 200 ``{"error": …}``: the original read it as an answer without text ("No response
     from LLM adapter"); the shim reports the failure (legacy-adapters.md §0.3, MIGRATION.md §5.1)."""

@@ -162,6 +162,15 @@ class MigrationMap:
                 return True
         return False
 
+    def touches(self, module: str) -> bool:
+        """Whether an import of ``module`` concerns a legacy module: it is one, lies inside one, is a package
+        above one, or is one under a shorter name (``core.llm_adapter``, ``llm_adapter``)."""
+        return (
+            self.match(module) is not None
+            or any(key.startswith(module + ".") for key in self.mapping)
+            or bool(self.keys_ending_with(module))
+        )
+
     def needles(self) -> tuple[bytes, ...]:
         """Byte strings at least one of which every reference to a mapped module must contain.
 

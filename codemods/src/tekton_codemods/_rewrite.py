@@ -55,17 +55,19 @@ def rewrite_source(
     module = _parse(source)
     strings = StringRefRewriter(table)
     imports = ImportRewriter(table, package)
-    usage = collect_usage(module, package, table.segments())
+    usage = collect_usage(module, package, table)
     imports.prepare(usage)
     # Only the statements that hold an import, a legacy string or a use of a name the rewriter watches are
     # visited (with the statements around them), and positions are computed for those alone: on a big
     # file that mentions a legacy module once, that is most of the cost of a parse saved. Both
     # transformers run in one traversal and read positions of original nodes, so every recorded line is
     # the original file's.
+    original: _Original | None = None
     if focused:
         targets = usage.statements_to_visit(imports.watched_names())
-        code, starts = _code_and_starts(module, targets)
-        positions = _positions(module, starts)
+        original = _layout(module, targets)
+        code = original.code
+        positions = _positions(module, original.lines)
         entered = usage.enclosing(targets)
     else:
         code = module.code
@@ -79,7 +81,7 @@ def rewrite_source(
         # Without the package the file's legacy imports cannot even be found; passing it would let
         # ``--check`` succeed on an unmigrated tree.
         raise RewriteError("; ".join(imports.unresolved))
-    new_source = module.code
+    new_source = original.code_of(module) if original is not None else module.code
     changes = tuple(sorted(strings.changes + imports.changes, key=lambda c: (c.line, c.kind)))
     unmoved = tuple(sorted(set(strings.unmoved + imports.unmoved), key=lambda u: (u.line, u.name)))
     if new_source != source:
@@ -91,28 +93,72 @@ _NEWLINE = re.compile(r"\r\n?|\n")
 
 
 @dataclass
-class _StartMarking(CodegenState):
-    """Plain code generation that notes where each of ``targets`` starts (as an index into ``tokens``)."""
+class _Layout(CodegenState):
+    """Plain code generation that notes where each of ``targets`` starts and where each top-level statement
+    starts and ends (as indexes into ``tokens``). Called for every node, so membership is tested on ``id``
+    (a C call) rather than on the node (libcst's ``__hash__`` is Python code)."""
 
-    targets: frozenset[cst.CSTNode] = frozenset()
+    targets: dict[int, cst.CSTNode] = field(default_factory=dict)
+    tops: dict[int, cst.CSTNode] = field(default_factory=dict)
     starts: dict[cst.CSTNode, int] = field(default_factory=dict)
+    spans: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     def before_codegen(self, node: cst.CSTNode) -> None:
-        if node in self.targets:
+        key = id(node)
+        if key in self.targets:
             self.starts[node] = len(self.tokens)
+        if key in self.tops:
+            self.spans[key] = (len(self.tokens), -1)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        key = id(node)
+        if key in self.tops:
+            self.spans[key] = (self.spans[key][0], len(self.tokens))
 
 
-def _code_and_starts(module: cst.Module, targets: set[cst.BaseStatement]) -> tuple[str, dict[cst.CSTNode, int]]:
-    """The module's code (for the exact round-trip check) and the line each target statement starts on."""
-    state = _StartMarking(module.default_indent, module.default_newline, targets=frozenset(targets))
+@dataclass(frozen=True)
+class _Original:
+    """The original module's code, the line each target starts on, and the code of each top-level statement."""
+
+    code: str
+    lines: dict[cst.CSTNode, int]
+    header: str
+    pieces: dict[cst.CSTNode, str]
+    footer: str
+
+    def code_of(self, module: cst.Module) -> str:
+        """``module.code`` for the rewritten module: a top-level statement the rewrite did not enter is the same
+        object as before, so its original code is reused instead of generated again."""
+        if not module.has_trailing_newline or not module.body:
+            return module.code
+        parts = [self.header]
+        for statement in module.body:
+            piece = self.pieces.get(statement)
+            parts.append(piece if piece is not None else module.code_for_node(statement))
+        parts.append(self.footer)
+        return "".join(parts)
+
+
+def _layout(module: cst.Module, targets: set[cst.BaseStatement]) -> _Original:
+    """Generate the module's code once (for the exact round-trip check), noting where things are."""
+    state = _Layout(
+        module.default_indent,
+        module.default_newline,
+        targets={id(node): node for node in targets},
+        tops={id(node): node for node in module.body},
+    )
     module._codegen(state)
+    tokens = state.tokens
     lines: dict[cst.CSTNode, int] = {}
     line, done = 1, 0
     for node, index in sorted(state.starts.items(), key=lambda item: item[1]):
-        line += len(_NEWLINE.findall("".join(state.tokens[done:index])))
+        line += len(_NEWLINE.findall("".join(tokens[done:index])))
         done = index
         lines[node] = line
-    return "".join(state.tokens), lines
+    pieces = {state.tops[key]: "".join(tokens[start:end]) for key, (start, end) in state.spans.items()}
+    first = min((start for start, _ in state.spans.values()), default=0)
+    last = max((end for _, end in state.spans.values()), default=len(tokens))
+    return _Original("".join(tokens), lines, "".join(tokens[:first]), pieces, "".join(tokens[last:]))
 
 
 def _positions(module: cst.Module, starts: dict[cst.CSTNode, int]) -> dict[cst.CSTNode, CodeRange]:

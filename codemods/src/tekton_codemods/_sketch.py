@@ -99,7 +99,7 @@ class _Scan(ast.NodeVisitor):
         self.imported: set[str] = set()  # names bound by an import statement (in any scope)
 
     def _path(self, path: str) -> None:
-        if _near(self.table, path) or self.table.keys_ending_with(path):
+        if self.table.touches(path):
             self.rewrite = True
 
     def visit_Import(self, node: ast.Import) -> None:

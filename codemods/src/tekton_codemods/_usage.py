@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import cast
 
 import libcst as cst
 
 from ._dotted import dotted_name
+from ._mapping import MigrationMap
 from ._modules import resolve_relative
 
 
@@ -59,14 +59,15 @@ class NameUsage:
         return {chain[len(prefix) :].split(".", 1)[0] for chain in self.chains if chain.startswith(prefix)}
 
 
-def collect_usage(module: cst.Module, package: str | None = None, segments: Iterable[str] = ()) -> NameUsage:
-    """The census of ``module``; ``package`` anchors its relative imports; a string spelling one of
-    ``segments`` marks its statement.
+def collect_usage(module: cst.Module, package: str | None = None, table: MigrationMap | None = None) -> NameUsage:
+    """The census of ``module``; ``package`` anchors its relative imports. With ``table``, a statement is
+    marked when it holds an import that concerns a legacy module or a string spelling a legacy segment
+    (without, every import statement is marked).
 
     It walks the tree itself (:func:`children`) instead of through a libcst visitor, which rebuilds every node
     it passes: the census reads the tree and never changes it, and it is on the hot path of every rewrite.
     """
-    collector = _Collector(package, tuple(segments))
+    collector = _Collector(package, table)
     stack: list[tuple[cst.CSTNode, cst.BaseStatement | None]] = [(child, None) for child in children(module)]
     while stack:
         node, statement = stack.pop()
@@ -111,9 +112,10 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
 class _Collector:
     """The census rules: :meth:`enter` returns the children to walk next (``None``: all of them)."""
 
-    def __init__(self, package: str | None, segments: tuple[str, ...]) -> None:
+    def __init__(self, package: str | None, table: MigrationMap | None) -> None:
         self.package = package
-        self.segments = segments
+        self.table = table
+        self.segments = tuple(table.segments()) if table is not None else ()
         self.usage = NameUsage()
         self.statement: cst.BaseStatement | None = None
 
@@ -156,10 +158,14 @@ class _Collector:
         if self.statement is not None:
             self.usage.heads.setdefault(self.statement, set()).add(dotted.split(".", 1)[0])
 
+    def _touches(self, *modules: str | None) -> None:
+        if self.table is None or any(m is not None and self.table.touches(m) for m in modules):
+            self._mark()
+
     def visit_Import(self, node: cst.Import) -> None:
-        self._mark()
         for alias in node.names:
             dotted = dotted_name(alias.name)
+            self._touches(dotted, dotted.split(".", 1)[0] if dotted else None)
             if alias.asname is not None:
                 self._bind(alias.asname.name)
                 self._path(dotted_name(alias.asname.name), dotted)
@@ -169,9 +175,15 @@ class _Collector:
                 self._path(top, top)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        self._mark()
         module = dotted_name(node.module) if node.module is not None else None
         absolute = resolve_relative(self.package, len(node.relative), module)
+        names = [] if isinstance(node.names, cst.ImportStar) else [dotted_name(alias.name) for alias in node.names]
+        if absolute is None:
+            spelled = self.table is not None and any(map(self.table.mentions_segment, [module, *names]))
+            if spelled or (node.relative and self.table is None):
+                self._mark()  # the rewriter reports it as unresolved
+        else:
+            self._touches(absolute, *(f"{absolute}.{name}" for name in names if name))
         if isinstance(node.names, cst.ImportStar):
             return
         for alias in node.names:

@@ -46,10 +46,11 @@ def start_server() -> tuple[subprocess.Popen[str], str]:
     return proc, str(info["url"])
 
 
-async def _latency(call: Call) -> float:
-    start = time.perf_counter()
+async def _latency(call: Call) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of one call (CPU time ignores waiting for the server and most machine noise)."""
+    start, cpu = time.perf_counter(), time.process_time()
     await call()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 async def _throughput(call: Call, n: int, concurrency: int) -> float:
@@ -85,8 +86,8 @@ async def p2(url: str, calls: int) -> dict[str, float]:
         for _ in range(50):  # warm both pools
             await raw_call()
             await client_call()
-        raw_lat: list[float] = []
-        client_lat: list[float] = []
+        raw_lat: list[tuple[float, float]] = []
+        client_lat: list[tuple[float, float]] = []
         for _ in range(calls):
             raw_lat.append(await _latency(raw_call))
             client_lat.append(await _latency(client_call))
@@ -96,8 +97,10 @@ async def p2(url: str, calls: int) -> dict[str, float]:
             raw_tp.append(await _throughput(raw_call, calls // 4, 50))
             client_tp.append(await _throughput(client_call, calls // 4, 50))
     return {
-        "p2_raw_latency": statistics.median(raw_lat),
-        "p2_client_latency": statistics.median(client_lat),
+        "p2_raw_latency": statistics.median(t for t, _ in raw_lat),
+        "p2_client_latency": statistics.median(t for t, _ in client_lat),
+        "p2_raw_cpu": statistics.fmean(c for _, c in raw_lat),
+        "p2_client_cpu": statistics.fmean(c for _, c in client_lat),
         "p2_raw_throughput": statistics.median(raw_tp),
         "p2_client_throughput": statistics.median(client_tp),
     }
@@ -138,9 +141,10 @@ async def p3(url: str, chunks: int) -> dict[str, float]:
             times: dict[str, float] = {}
             counts: dict[str, int] = {}
             for name, fn in (("p3_raw", raw_stream), ("p3_client", client_stream), ("p3_ws", ws_stream)):
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 counts[name] = await fn()
                 times[name] = time.perf_counter() - start
+                times[f"{name}_cpu"] = time.process_time() - cpu
         await raw.post(url + "/_testing/reset")
     assert counts["p3_raw"] >= chunks and counts["p3_client"] > chunks and counts["p3_ws"] > chunks, counts
     return times
@@ -187,6 +191,9 @@ FIGURES: tuple[tuple[str, str, str, bool, str], ...] = (
     ("P2 throughput @50", "p2_client_throughput", "p2_raw_throughput", True, ">= 0.95x"),
     ("P3 10,000-chunk SSE stream", "p3_client", "p3_raw", False, "<= 1.20x"),
     ("P3 same stream over WebSocket", "p3_ws", "p3_raw", False, "(information)"),
+    # CPU time of this process only: the client's own cost, without the wait for the server (less noisy).
+    ("P2 CPU per call", "p2_client_cpu", "p2_raw_cpu", False, "(information)"),
+    ("P3 CPU per stream", "p3_client_cpu", "p3_raw_cpu", False, "(information)"),
 )
 
 
@@ -220,6 +227,10 @@ def _absolute(key: str, runs: list[dict[str, float]]) -> str:
     values = [r[key] for r in runs]
     if "throughput" in key:
         return f"{statistics.median(values):.0f} req/s"
+    if key.startswith("p2") and key.endswith("_cpu"):
+        return f"{statistics.median(values) * 1e6:.0f} µs CPU"
+    if key.endswith("_cpu"):
+        return f"{statistics.median(values) * 1e3:.0f} ms CPU"
     return (
         f"{statistics.median(values) * 1e3:.3f} ms" if "latency" in key else f"{statistics.median(values) * 1e3:.0f} ms"
     )

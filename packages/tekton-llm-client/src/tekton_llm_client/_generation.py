@@ -1,8 +1,9 @@
 """The call shapes of a generation: an :class:`~._pipeline.Answer` as a ``CompletionResponse`` or as a ``TextStream``.
 
 Both shapes come from the same ``Pipeline.open``; what differs is only how the answer's events are handed over.
-Around the pipeline sit the client-side extras: the budget check before sending, the response cache, and usage
-and conversation memory after a real (never a fallback) answer.
+Around the pipeline sit the client-side extras: the budget (a reservation taken before sending — under
+``enforce`` it raises and nothing is sent — then settled with the answer's usage, or released when nothing was
+paid for), the response cache, and conversation memory after a real (never a fallback) answer.
 
 A stream ends with exactly one ``done`` chunk. Once it delivered text nothing is retried and no fallback text is
 spliced in: it ends with a chunk carrying ``error`` and then raises ``IncompleteStreamError`` with the partial text.
@@ -16,13 +17,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from . import exceptions as exc
-from ._pipeline import Pipeline
+from ._pipeline import Answer, Pipeline
 from ._request import LLMRequest, StreamEvent
 from ._stream import ChunkCallback, StopCutter, TextStream, call_callback
 from .models import CompletionResponse, StreamingChunk
 
 if TYPE_CHECKING:
-    from .budget import BudgetTracker
+    from .budget import BudgetReservation, BudgetTracker
     from .cache import ResponseCache
     from .context_manager import ContextManager
 
@@ -55,6 +56,12 @@ class _Shape:
         self.context_id = event.context_id or self.context_id
         self.fallback = self.fallback or event.fallback
         self.error = event.error or self.error
+
+    def response(self, text: str) -> CompletionResponse:
+        """The whole streamed answer, for accounting and memory."""
+        return CompletionResponse(
+            content=text, model=self.model, provider=self.provider, context_id=self.context_id, fallback=self.fallback
+        )
 
     def chunk(self, text: str, *, done: bool = False, error: str | None = None) -> StreamingChunk:
         """A chunk with the answer's metadata; ``error`` defaults to the answer's (set on a local fallback)."""
@@ -91,23 +98,28 @@ class Generation:
 
     # ----------------------------------------------------------------------------------------------- extras
 
-    def _check_budget(self, request: LLMRequest) -> None:
-        """Client-side budget: under ``enforce`` this raises before anything is sent."""
-        if self.budget is not None:
-            self.budget.check(
-                provider=request.provider,
-                model=request.model,
-                component=self.component_id,
-                messages=request.all_messages(),
-                output_tokens=request.max_tokens or 0,
-            )
+    def _reserve(self, request: LLMRequest) -> BudgetReservation | None:
+        """Hold the request's size against the budget (concurrent requests cannot all pass on the same usage);
+        under ``enforce`` this raises ``BudgetExceededError`` before anything is sent."""
+        if self.budget is None:
+            return None
+        return self.budget.reserve(
+            provider=request.provider,
+            model=request.model,
+            component=self.component_id,
+            messages=request.all_messages(),
+            output_tokens=request.max_tokens or 0,
+        )
 
-    def _after_answer(self, request: LLMRequest, response: CompletionResponse) -> None:
-        """Account usage and remember the exchange (never for fallback answers)."""
+    def _after_answer(self, request: LLMRequest, response: CompletionResponse, hold: BudgetReservation | None) -> None:
+        """Settle the budget with the answer's usage and remember the exchange — never for a fallback answer,
+        whose hold is released (nothing was paid for)."""
         if response.fallback:
+            if hold is not None:
+                hold.release()
             return
-        if self.budget is not None:
-            self.budget.record_response(response, messages=request.all_messages(), component=self.component_id)
+        if hold is not None:
+            hold.settle(response, messages=request.all_messages())
         if self.context_manager is not None and request.remember:
             self.context_manager.add_exchange(request.last_user_message, response.content, request.context_id)
 
@@ -115,13 +127,18 @@ class Generation:
 
     async def complete(self, request: LLMRequest, callback: ChunkCallback | None = None) -> CompletionResponse:
         """The whole answer: the pipeline's answer read to its end."""
-        self._check_budget(request)
         cached = self.cache.get(request) if self.cache is not None else None
-        if cached is not None:
+        if cached is not None:  # costs nothing: holds and records nothing
             response = cached.model_copy(update={"request_id": request.request_id, "latency": 0.0})
         else:
-            response = await self._collect(request)
-            self._after_answer(request, response)
+            hold = self._reserve(request)
+            try:
+                response = await self._collect(request)
+            except BaseException:
+                if hold is not None:
+                    hold.release()
+                raise
+            self._after_answer(request, response, hold)
             if self.cache is not None and not response.fallback:
                 self.cache.put(request, response)
         if callback is not None:
@@ -187,14 +204,23 @@ class Generation:
 
     # -------------------------------------------------------------------------------------------- streaming
 
+    async def _open(self, request: LLMRequest, hold: BudgetReservation | None) -> Answer:
+        try:
+            return await self.pipeline.open(request)
+        except BaseException:
+            if hold is not None:
+                hold.release()  # nothing was delivered, nothing is paid for
+            raise
+
     async def chunks(self, request: LLMRequest) -> AsyncIterator[StreamingChunk]:
         """The answer as chunks (stop sequences applied), ending with exactly one ``done`` chunk."""
-        self._check_budget(request)
-        answer = await self.pipeline.open(request)
+        hold = self._reserve(request)
+        answer = await self._open(request, hold)
         shape = _Shape(request)
         cutter = StopCutter(request.stop) if request.stop else None
         parts: list[str] = []
         event: StreamEvent | None = answer.first
+        settled = False
         try:
             while event is not None:
                 shape.update(event)
@@ -206,6 +232,12 @@ class Generation:
                 if event.done or answer.rest is None or (cutter is not None and cutter.stopped):
                     break
                 event = await anext(answer.rest, None)
+            tail = cutter.flush() if cutter is not None else ""
+            if tail:
+                parts.append(tail)
+                yield shape.chunk(tail)
+            self._after_answer(request, shape.response("".join(parts)), hold)
+            settled = True
         except exc.TektonLLMError as error:
             if not parts:
                 raise
@@ -214,20 +246,8 @@ class Generation:
             raise _incomplete(failure, parts, request) from failure
         finally:
             await answer.aclose()
-        tail = cutter.flush() if cutter is not None else ""
-        if tail:
-            parts.append(tail)
-            yield shape.chunk(tail)
-        self._after_answer(
-            request,
-            CompletionResponse(
-                content="".join(parts),
-                model=shape.model,
-                provider=shape.provider,
-                context_id=shape.context_id,
-                fallback=shape.fallback,
-            ),
-        )
+            if hold is not None and not settled:  # broken or abandoned: what was delivered is settled
+                hold.finish("".join(parts), fallback=shape.fallback)
         if not (event is not None and event.done and event.text and shape.fallback and cutter is None):
             yield shape.chunk("", done=True)
 

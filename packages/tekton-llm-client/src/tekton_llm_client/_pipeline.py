@@ -234,18 +234,19 @@ class Pipeline:
     # ---------------------------------------------------------------------------------- retry, dialect, wire
 
     async def _retried(self, request: LLMRequest, policy: RetryPolicy) -> Answer:
-        """Open the answer under ``policy``: an attempt ends with the first event, so text is never retried."""
+        """Open the answer under ``policy``: an attempt ends with the first event, so text is never retried.
+
+        Each attempt speaks the (detected) dialect over HTTP, or over WebSocket once v1's HTTP route proved broken
+        as shipped."""
         answer: Answer | None = None
         async for attempt in policy.attempts():
             async with attempt:
-                answer = await self._attempt(request)
+                dialect = await self.dialect(request.request_id)
+                answer = await (self._over_ws if self.use_ws else self._over_http_or_ws)(dialect, request)
         assert answer is not None
         return answer
 
-    async def _attempt(self, request: LLMRequest) -> Answer:
-        dialect = await self.dialect(request.request_id)
-        if self.use_ws:
-            return await self._over_ws(dialect, request)
+    async def _over_http_or_ws(self, dialect: HttpDialect, request: LLMRequest) -> Answer:
         try:
             return await self._over_http(dialect, request)
         except exc.TektonLLMError as error:

@@ -4,28 +4,26 @@ Rhetor keeps its own budget, but only per server and it cannot stop a request be
 budget endpoints are read-only or broken as shipped, rhetor-protocol.md §4.8, §6.9). ``BudgetTracker`` records each
 answer's usage per component/provider/model (the response's ``usage`` when the server reports it, else tokens
 estimated with the token counter) and applies limits per calendar period with the same policies Rhetor uses:
-``ignore`` (account only), ``warn`` (log a WARNING once per limit and period) and ``enforce`` (``check`` raises
-``BudgetExceededError`` so the request is never sent).
+``ignore`` (account only), ``warn`` (log a WARNING once per limit and period) and ``enforce`` (``BudgetExceededError``
+so the request is never sent).
 
-Concurrent requests must not all pass a check made against the same usage, so a check that lets a request through
-also *holds* its size against the limits until the answer is recorded (then the actual usage replaces the hold) or
-the request fails (then the hold is released): :meth:`BudgetTracker.reserve` does this explicitly, and ``check``
-followed by ``record`` in the same task does it implicitly (see :meth:`BudgetTracker.check`).
+Concurrent requests must not all pass a check made against the same usage. What protects them is an explicit
+:meth:`BudgetTracker.reserve`: under the tracker's lock it checks the request *and* holds its size against the
+limits, until the :class:`BudgetReservation` is settled with the answer (the actual usage replaces the hold) or
+released (failure, cache hit, fallback answer). The client does this for every request it sends. ``check()`` and
+``record()`` keep their plain meaning for callers outside the client: a check holds nothing, a record accounts.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, tzinfo
-from types import MappingProxyType, TracebackType
+from types import TracebackType
 from typing import Any, Literal, get_args
 
 from .exceptions import BudgetExceededError, ConfigurationError
@@ -35,6 +33,7 @@ from .utils.token_counter import count_message_tokens, count_tokens
 __all__ = [
     "BudgetCheck",
     "BudgetLimit",
+    "BudgetRequest",
     "BudgetReservation",
     "BudgetTracker",
     "BudgetViolation",
@@ -52,6 +51,7 @@ Policy = Literal["ignore", "warn", "enforce"]
 GroupBy = Literal["provider", "model", "component"]
 
 _PERIODS: tuple[str, ...] = get_args(Period)
+_UNKNOWN = "unknown"  # what a record says when the answer named no provider or model
 _POLICIES: tuple[str, ...] = get_args(Policy)
 
 
@@ -104,6 +104,16 @@ class BudgetLimit:
             and (self.component is None or self.component == component)
         )
 
+    def covers(self, provider: str | None, model: str | None, component: str | None) -> bool:
+        """Like :meth:`applies_to`, but a provider or model that is not known (``None``/``"unknown"``) may be
+        the scoped one, so it is counted: a request leaving the choice to Rhetor's default is checked against
+        every provider/model-scoped limit, and usage recorded without a name counts against them too."""
+        return (
+            (self.provider is None or provider in (None, _UNKNOWN, self.provider))
+            and (self.model is None or model in (None, _UNKNOWN, self.model))
+            and (self.component is None or self.component == component)
+        )
+
     def describe(self) -> str:
         """Short human description for messages (``daily limit for component terma``)."""
         scope = [f"{name} {value}" for name, value in (("provider", self.provider), ("model", self.model),
@@ -132,56 +142,98 @@ class UsageRecord:
 
 @dataclass(frozen=True, slots=True)
 class BudgetViolation:
-    """A limit that the checked request would exceed, with the numbers that show it."""
+    """A limit that the checked request would exceed, with the numbers that show it.
+
+    ``used_*`` is what answers recorded in the period, ``held_*`` what requests in flight hold, ``requested_*``
+    this request's size.
+    """
 
     limit: BudgetLimit
     used_tokens: int
     used_cost: float
     requested_tokens: int
     requested_cost: float
+    held_tokens: int = 0
+    held_cost: float = 0.0
 
     def message(self) -> str:
         """What was exceeded, safe to log."""
         parts = []
-        if self.limit.max_tokens is not None and self.used_tokens + self.requested_tokens > self.limit.max_tokens:
+        tokens = self.used_tokens + self.held_tokens + self.requested_tokens
+        if self.limit.max_tokens is not None and tokens > self.limit.max_tokens:
             parts.append(
-                f"tokens {self.used_tokens} used + {self.requested_tokens} requested > {self.limit.max_tokens}"
+                f"tokens {self.used_tokens} used + {self.held_tokens} held + {self.requested_tokens} requested "
+                f"> {self.limit.max_tokens}"
             )
-        if self.limit.max_cost is not None and self.used_cost + self.requested_cost > self.limit.max_cost:
+        cost = self.used_cost + self.held_cost + self.requested_cost
+        if self.limit.max_cost is not None and cost > self.limit.max_cost:
             parts.append(
-                f"cost {self.used_cost:.4f} used + {self.requested_cost:.4f} requested > {self.limit.max_cost:.4f}"
+                f"cost {self.used_cost:.4f} used + {self.held_cost:.4f} held + {self.requested_cost:.4f} requested "
+                f"> {self.limit.max_cost:.4f}"
             )
         return f"{self.limit.describe()} ({self.limit.policy}): " + "; ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
-class BudgetCheck:
-    """Result of :meth:`BudgetTracker.check`: ``allowed`` is false only when an ``enforce`` limit is exceeded.
+class BudgetRequest:
+    """The size and scope of one request, as :meth:`BudgetTracker.check` and :meth:`~BudgetTracker.reserve` take it.
 
-    ``reservation`` is the hold the check placed (``None`` when no limit applies to the request).
+    ``input_tokens`` wins; else the input is estimated from ``messages`` (or ``prompt``). ``output_tokens`` is the
+    answer's expected size (the request's ``max_tokens``; 0 when unknown, so only the input is held). ``cost``
+    overrides the price-based estimate. ``component`` defaults to the tracker's.
     """
+
+    provider: str | None = None
+    model: str | None = None
+    component: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int = 0
+    messages: Iterable[Any] | None = None
+    prompt: str | None = None
+    cost: float | None = None
+
+
+_REQUEST_FIELDS = frozenset(f.name for f in fields(BudgetRequest))
+
+
+def _request(request: BudgetRequest | None, options: Mapping[str, Any]) -> BudgetRequest:
+    """The request given as a ``BudgetRequest`` or as its keywords (not both; unknown keywords are an error)."""
+    if request is not None:
+        if options:
+            raise TypeError("pass a BudgetRequest or keywords, not both")
+        return request
+    unknown = set(options) - _REQUEST_FIELDS
+    if unknown:
+        raise TypeError(f"unknown budget request field(s): {', '.join(sorted(unknown))}")
+    return BudgetRequest(**options)
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetCheck:
+    """Result of :meth:`BudgetTracker.check`: ``allowed`` is false only when an ``enforce`` limit is exceeded."""
 
     allowed: bool
     violations: tuple[BudgetViolation, ...] = ()
     requested_tokens: int = 0
     requested_cost: float = 0.0
-    reservation: BudgetReservation | None = field(default=None, compare=False, repr=False)
 
 
 ReservationState = Literal["held", "settled", "released"]
 
 
 class BudgetReservation:
-    """A request's tokens and cost, held against the limits from its check until its answer or failure.
+    """A request's tokens and cost, held against the limits from :meth:`BudgetTracker.reserve` until its answer.
 
-    Without the hold, requests checked at the same time all see the same usage and all pass. ``settle()`` replaces
-    the hold with the answer's actual usage (same arguments as :meth:`BudgetTracker.record`), ``release()`` drops
-    it when the request failed or was answered by a fallback. As a context manager, a hold still open at the end of
-    the block is released. Thread safe; ``release`` is idempotent.
+    Without the hold, requests checked at the same time all see the same usage and all pass. Exactly one of:
+    ``settle()`` replaces the hold with the answer's actual usage (same keywords as :meth:`BudgetTracker.record`;
+    a second ``settle`` raises ``RuntimeError``), ``release()`` drops it when nothing was paid for (the request
+    failed, was answered from the cache or by a fallback; a ``release`` after ``settle`` does nothing).
+    ``finish(text)`` is the one call for the end of a request whatever happened. As a context manager, a hold
+    still open at the end of the block is released. Thread safe.
     """
 
-    __slots__ = ("_detach", "_owner", "_state", "_tracker", "component", "cost", "model", "number", "provider",
-                 "timestamp", "tokens")
+    __slots__ = ("_settled", "_state", "_tracker", "component", "cost", "input_tokens", "model", "number",
+                 "provider", "timestamp", "tokens")
 
     def __init__(
         self,
@@ -191,6 +243,7 @@ class BudgetReservation:
         provider: str | None,
         model: str | None,
         component: str,
+        input_tokens: int,
         tokens: int,
         cost: float,
         timestamp: float,
@@ -200,37 +253,52 @@ class BudgetReservation:
         self.provider = provider
         self.model = model
         self.component = component
+        self.input_tokens = input_tokens
         self.tokens = tokens
         self.cost = cost
         self.timestamp = timestamp
         self._state: ReservationState = "held"
-        self._detach: Callable[[], None] | None = None
-        self._owner: object = None  # the task (or thread) whose record() settles an implicit hold
 
     def __repr__(self) -> str:
         return f"BudgetReservation(tokens={self.tokens}, cost={self.cost:.4f}, state={self._state!r})"
 
     @property
     def state(self) -> ReservationState:
-        """``held`` until ``settle()`` or ``release()``."""
+        """``held`` until ``settle()`` (then ``settled``) or ``release()`` (then ``released``)."""
         return self._state
 
     def settle(self, response: CompletionResponse | None = None, **usage: Any) -> UsageRecord:
         """Replace the hold with the answer's usage: a ``CompletionResponse`` and/or ``record()`` keywords.
 
-        Settling a released reservation still records the usage (the answer was paid for); settling twice is a
-        programming error (``RuntimeError``).
+        What the answer does not say is taken from the reservation: its provider, model and component, and its
+        input tokens (when neither the usage nor ``messages``/``prompt`` give them). Settling a released
+        reservation still records the usage (the answer was paid for); settling twice raises ``RuntimeError``.
         """
         if response is not None:
             usage = {**_response_usage(response), **usage}
+        usage = {key: value for key, value in usage.items() if value is not None}
         usage.setdefault("provider", self.provider)
         usage.setdefault("model", self.model)
         usage.setdefault("component", self.component)
-        return self._tracker._account(self._tracker._build_record(**usage), self)
+        record = self._tracker._build_record(**usage, default_input=self.input_tokens)
+        return self._tracker._settle(self, record)
 
     def release(self) -> None:
-        """Drop the hold: the request failed, was refused or was answered by a fallback (no usage to count)."""
-        self._tracker._drop_hold(self, "released")
+        """Drop the hold: nothing was paid for. Does nothing once settled or released."""
+        self._tracker._release(self)
+
+    def finish(self, text: str = "", *, fallback: bool = False) -> UsageRecord | None:
+        """End the request however it went: the text Rhetor delivered (all of it, or the part before a failure
+        or before the consumer stopped reading) is settled; no text, or a fallback's text, releases the hold.
+
+        Does nothing once settled (the caller settled with the full response first). Returns the record, if any.
+        """
+        if self._state == "settled":
+            return None
+        if text and not fallback:
+            return self.settle(completion=text)
+        self.release()
+        return None
 
     def __enter__(self) -> BudgetReservation:
         return self
@@ -239,12 +307,6 @@ class BudgetReservation:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.release()
-
-
-_PENDING: ContextVar[Mapping[int, BudgetReservation]] = ContextVar("tekton_llm_budget_pending")
-"""Per task (or thread): the hold of a ``check()`` whose ``record()`` has not come yet, by tracker. Never mutated in
-place — a new mapping is set each time, so tasks that inherit a context do not share entries."""
-_NOTHING_PENDING: Mapping[int, BudgetReservation] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +350,9 @@ class BudgetTracker:
     input and output tokens; usage of anything unpriced costs 0.0, so cost limits only bite for priced models.
     ``clock`` (epoch seconds) and ``tz`` are injectable for tests. All methods take a lock and never block on I/O,
     so the tracker can be shared by threads and by tasks of one event loop.
+
+    A limit scoped to a provider or model also applies to a request that does not name one (Rhetor picks its
+    default, which may be the scoped one) and to usage recorded without one: unknown counts, conservatively.
     """
 
     def __init__(
@@ -365,7 +430,7 @@ class BudgetTracker:
         component: str | None = None,
         timestamp: float | None = None,
     ) -> UsageRecord:
-        """Account one answer and return the record; it settles the hold of a ``check()`` made in this task.
+        """Account one answer and return the record (no hold is involved: see :meth:`reserve`).
 
         Token numbers come from, in order: explicit ``input_tokens``/``output_tokens``; the response's ``usage``
         (``prompt_tokens``/``completion_tokens`` or ``input_tokens``/``output_tokens``; a lone ``total_tokens``
@@ -376,7 +441,9 @@ class BudgetTracker:
             messages=messages, prompt=prompt, completion=completion, cost=cost, component=component,
             timestamp=timestamp,
         )
-        return self._account(record, self._take_pending())
+        with self._lock:
+            self._add_locked(record)
+        return record
 
     def record_response(
         self,
@@ -403,37 +470,50 @@ class BudgetTracker:
         cost: float | None = None,
         component: str | None = None,
         timestamp: float | None = None,
+        default_input: int | None = None,
     ) -> UsageRecord:
         if usage:
             input_tokens, output_tokens = _from_usage(usage, input_tokens, output_tokens)
         estimated = False
         if input_tokens is None:
-            input_tokens = self._estimate_input(messages, prompt, model)
-            estimated = bool(messages or prompt)
+            if default_input is not None and messages is None and prompt is None:
+                input_tokens = default_input  # the reservation's own estimate of this request's input
+            else:
+                input_tokens = self._estimate_input(messages, prompt, model)
+            estimated = bool(messages or prompt or default_input)
         if output_tokens is None:
             output_tokens = count_tokens(completion or "", model)
             estimated = estimated or bool(completion)
         return UsageRecord(
             timestamp=self._clock() if timestamp is None else timestamp,
             component=component or self.component_id,
-            provider=provider or "unknown",
-            model=model or "unknown",
+            provider=provider or _UNKNOWN,
+            model=model or _UNKNOWN,
             input_tokens=max(0, int(input_tokens)),
             output_tokens=max(0, int(output_tokens)),
             cost=cost if cost is not None else self.estimate_cost(provider, model, input_tokens, output_tokens),
             estimated=estimated,
         )
 
-    def _account(self, record: UsageRecord, hold: BudgetReservation | None) -> UsageRecord:
-        """Add ``record`` and, in the same step, drop the hold it settles (so no check sees both or neither)."""
+    def _add_locked(self, record: UsageRecord) -> None:
+        self._records.append(record)
+        self._prune_locked()
+
+    def _settle(self, hold: BudgetReservation, record: UsageRecord) -> UsageRecord:
+        """Add ``record`` and drop the hold it settles in one step (so no check sees both or neither)."""
         with self._lock:
-            if hold is not None:
-                if hold._state == "settled":
-                    raise RuntimeError("this budget reservation is already settled")
-                self._drop_hold_locked(hold, "settled")
-            self._records.append(record)
-            self._prune_locked()
+            if hold._state == "settled":
+                raise RuntimeError("this budget reservation is already settled")
+            self._holds.pop(hold.number, None)
+            hold._state = "settled"
+            self._add_locked(record)
         return record
+
+    def _release(self, hold: BudgetReservation) -> None:
+        with self._lock:
+            if hold._state == "held":
+                self._holds.pop(hold.number, None)
+                hold._state = "released"
 
     @staticmethod
     def _estimate_input(messages: Iterable[Any] | None, prompt: str | None, model: str | None) -> int:
@@ -454,184 +534,68 @@ class BudgetTracker:
             self._records.clear()
             self._warned.clear()
 
-    # -- holds ---------------------------------------------------------------------------------------------------
-
     @property
     def held_tokens(self) -> int:
-        """Tokens currently held by requests that were let through and have not answered or failed yet."""
+        """Tokens currently held by reservations that were neither settled nor released."""
         with self._lock:
-            self._release_orphans_locked()
             return sum(hold.tokens for hold in self._holds.values())
-
-    def _release_orphans_locked(self) -> None:
-        """Release implicit holds whose task has finished without a ``record()`` (its request failed).
-
-        The task's done-callback does the same, but only on a later turn of the loop: a request that a failed
-        one let through (``generate_batch``'s semaphore) checks before that turn comes.
-        """
-        for hold in list(self._holds.values()):
-            owner = hold._owner
-            if isinstance(owner, asyncio.Task) and owner.done():
-                self._drop_hold_locked(hold, "released")
-
-    def _drop_hold(self, hold: BudgetReservation, state: ReservationState) -> None:
-        with self._lock:
-            self._drop_hold_locked(hold, state)
-
-    def _drop_hold_locked(self, hold: BudgetReservation, state: ReservationState) -> None:
-        if hold._state != "held":
-            return
-        self._holds.pop(hold.number, None)
-        hold._state = state
-        detach, hold._detach = hold._detach, None
-        if detach is not None:
-            detach()
-
-    def _take_pending(self) -> BudgetReservation | None:
-        """The hold an earlier ``check()`` in this task/thread left for ``record()``, forgotten there.
-
-        A task started from a task inherits its context, and so the parent's entry: only the owner takes it.
-        """
-        pending = _PENDING.get(_NOTHING_PENDING)
-        hold = pending.get(id(self))
-        if hold is None or hold._owner != _owner():
-            return None
-        _PENDING.set({key: value for key, value in pending.items() if key != id(self)})
-        return hold
-
-    def _leave_pending(self, hold: BudgetReservation) -> None:
-        """Remember ``hold`` for this task's ``record()``; release it if the task ends first (the request failed)."""
-        hold._owner = owner = _owner()
-        _PENDING.set({**_PENDING.get(_NOTHING_PENDING), id(self): hold})
-        if not isinstance(owner, asyncio.Task):  # no task: the next check() in this thread releases it
-            return
-        task = owner
-
-        def on_done(_: object) -> None:
-            hold.release()
-
-        def detach() -> None:
-            with contextlib.suppress(RuntimeError):
-                if asyncio.current_task() is task:  # callbacks may only be removed from the task's own thread
-                    task.remove_done_callback(on_done)
-
-        task.add_done_callback(on_done)
-        hold._detach = detach
 
     # -- limits --------------------------------------------------------------------------------------------------
 
-    def _used_locked(self, limit: BudgetLimit, start: float, skip: int | None = None) -> tuple[int, float]:
-        """Recorded usage in the period plus every hold, both as far as ``limit`` applies to them."""
-        tokens, cost = 0, 0.0
-        for record in self._records:
-            if record.timestamp >= start and limit.applies_to(record.provider, record.model, record.component):
-                tokens += record.total_tokens
-                cost += record.cost
-        for hold in self._holds.values():
-            if hold.number != skip and limit.applies_to(hold.provider, hold.model, hold.component):
-                tokens += hold.tokens
-                cost += hold.cost
-        return tokens, cost
+    def check(self, request: BudgetRequest | None = None, /, **options: Any) -> BudgetCheck:
+        """Whether a request may be sent now, holding nothing (concurrent requests need :meth:`reserve`).
 
-    def check(
-        self,
-        *,
-        provider: str | None = None,
-        model: str | None = None,
-        component: str | None = None,
-        input_tokens: int | None = None,
-        output_tokens: int = 0,
-        messages: Iterable[Any] | None = None,
-        prompt: str | None = None,
-        cost: float | None = None,
-    ) -> BudgetCheck:
-        """Whether a request may be sent; call it before sending, and ``record()`` its answer in the same task.
-
-        The request's size is ``input_tokens`` (else estimated from ``messages``/``prompt``) plus the expected
-        ``output_tokens`` (a request without ``max_tokens`` can only be held for its input). Every applicable limit
-        whose period usage, plus what requests in flight hold, plus this request would exceed it is a violation:
-        ``enforce`` raises ``BudgetExceededError`` (nothing must be sent), ``warn`` logs one WARNING per limit and
-        period, ``ignore`` only reports it in the result.
-
-        A request let through holds its size until ``record()`` is called in the same asyncio task (or thread,
-        outside asyncio), which replaces the hold with the actual usage; the hold is released when that task ends
-        without a record (the request failed) or at the next ``check()`` there. For explicit control use
-        :meth:`reserve`.
+        Takes a :class:`BudgetRequest` or its keywords (``provider``, ``model``, ``component``, ``input_tokens``,
+        ``output_tokens``, ``messages``, ``prompt``, ``cost``). Every limit that covers the request and whose
+        period usage, plus what reservations hold, plus this request would exceed it is a violation: ``enforce``
+        raises ``BudgetExceededError`` (nothing must be sent), ``warn`` logs one WARNING per limit and period,
+        ``ignore`` only reports it in the result. Account the answer with :meth:`record`.
         """
-        stale = self._take_pending()
-        if stale is not None:
-            stale.release()
-        result = self._admit(
-            provider=provider, model=model, component=component, input_tokens=input_tokens,
-            output_tokens=output_tokens, messages=messages, prompt=prompt, cost=cost,
-        )
-        if result.reservation is not None:
-            self._leave_pending(result.reservation)
+        result, _ = self._admit(_request(request, options), hold=False)
         return result
 
-    def reserve(
-        self,
-        *,
-        provider: str | None = None,
-        model: str | None = None,
-        component: str | None = None,
-        input_tokens: int | None = None,
-        output_tokens: int = 0,
-        messages: Iterable[Any] | None = None,
-        prompt: str | None = None,
-        cost: float | None = None,
-    ) -> BudgetReservation:
-        """``check()``, returning the hold for the caller to ``settle()`` with the answer or ``release()``.
+    def reserve(self, request: BudgetRequest | None = None, /, **options: Any) -> BudgetReservation:
+        """:meth:`check` and, in the same step under the lock, hold the request's size until it answers.
 
-        Raises ``BudgetExceededError`` under ``enforce`` like ``check()``; the reservation holds nothing when no
-        limit applies (settling it still records the usage)::
+        Raises ``BudgetExceededError`` under ``enforce`` like ``check()``. The caller must ``settle()`` or
+        ``release()`` the reservation (or use it as a context manager); one that no limit covers holds nothing,
+        and settling it still records the usage::
 
             with tracker.reserve(provider=p, model=m, messages=msgs, output_tokens=256) as held:
                 response = await send(...)
                 held.settle(response)
         """
-        result = self._admit(
-            provider=provider, model=model, component=component, input_tokens=input_tokens,
-            output_tokens=output_tokens, messages=messages, prompt=prompt, cost=cost,
-        )
-        if result.reservation is not None:
-            return result.reservation
-        return BudgetReservation(
-            self, -1, provider=provider, model=model, component=component or self.component_id, tokens=0, cost=0.0,
-            timestamp=self._clock(),
-        )
+        _, hold = self._admit(_request(request, options), hold=True)
+        assert hold is not None
+        return hold
 
-    def _admit(
-        self,
-        *,
-        provider: str | None,
-        model: str | None,
-        component: str | None,
-        input_tokens: int | None,
-        output_tokens: int,
-        messages: Iterable[Any] | None,
-        prompt: str | None,
-        cost: float | None,
-    ) -> BudgetCheck:
-        """Check the request against every limit and, when it may go, place its hold — under one lock."""
-        component = component or self.component_id
+    def _admit(self, request: BudgetRequest, *, hold: bool) -> tuple[BudgetCheck, BudgetReservation | None]:
+        """Check the request against every limit covering it and, if asked and it may go, hold it: one lock."""
+        component = request.component or self.component_id
+        provider, model = request.provider, request.model
+        input_tokens = request.input_tokens
         if input_tokens is None:
-            input_tokens = self._estimate_input(messages, prompt, model)
-        requested_tokens = input_tokens + output_tokens
-        requested_cost = cost if cost is not None else self.estimate_cost(provider, model, input_tokens, output_tokens)
+            input_tokens = self._estimate_input(request.messages, request.prompt, model)
+        requested_tokens = input_tokens + request.output_tokens
+        requested_cost = (
+            request.cost if request.cost is not None
+            else self.estimate_cost(provider, model, input_tokens, request.output_tokens)
+        )
         now = self._clock()
+        reservation = None
         with self._lock:
-            self._release_orphans_locked()
-            applicable = [limit for limit in self._limits if limit.applies_to(provider, model, component)]
-            violations, to_warn = self._violations_locked(applicable, now, requested_tokens, requested_cost)
+            covering = [limit for limit in self._limits if limit.covers(provider, model, component)]
+            violations, to_warn = self._violations_locked(covering, now, requested_tokens, requested_cost)
             enforced = [v for v in violations if v.limit.policy == "enforce"]
-            hold = None
-            if applicable and not enforced:
-                hold = BudgetReservation(
+            if hold and not enforced:
+                held = bool(covering)  # nothing to hold against when no limit covers the request
+                reservation = BudgetReservation(
                     self, next(self._numbers), provider=provider, model=model, component=component,
-                    tokens=requested_tokens, cost=requested_cost, timestamp=now,
+                    input_tokens=input_tokens, tokens=requested_tokens if held else 0,
+                    cost=requested_cost if held else 0.0, timestamp=now,
                 )
-                self._holds[hold.number] = hold
+                if held:
+                    self._holds[reservation.number] = reservation
         for violation in to_warn:
             logger.warning("LLM budget exceeded for component %s: %s", component, violation.message())
         if enforced:
@@ -639,13 +603,25 @@ class BudgetTracker:
                 "LLM budget exceeded, request not sent: " + "; ".join(v.message() for v in enforced),
                 details=enforced,
             )
-        return BudgetCheck(
-            allowed=True,
-            violations=tuple(violations),
-            requested_tokens=requested_tokens,
+        result = BudgetCheck(
+            allowed=True, violations=tuple(violations), requested_tokens=requested_tokens,
             requested_cost=requested_cost,
-            reservation=hold,
         )
+        return result, reservation
+
+    def _used_locked(self, limit: BudgetLimit, start: float) -> tuple[int, float, int, float]:
+        """Recorded usage in the period, then what reservations hold, both as far as ``limit`` covers them."""
+        tokens, cost = 0, 0.0
+        for record in self._records:
+            if record.timestamp >= start and limit.covers(record.provider, record.model, record.component):
+                tokens += record.total_tokens
+                cost += record.cost
+        held_tokens, held_cost = 0, 0.0
+        for hold in self._holds.values():
+            if limit.covers(hold.provider, hold.model, hold.component):
+                held_tokens += hold.tokens
+                held_cost += hold.cost
+        return tokens, cost, held_tokens, held_cost
 
     def _violations_locked(
         self, limits: list[BudgetLimit], now: float, requested_tokens: int, requested_cost: float
@@ -655,12 +631,15 @@ class BudgetTracker:
         to_warn: list[BudgetViolation] = []
         for limit in limits:
             start = period_start(limit.period, now, self._tz)
-            used_tokens, used_cost = self._used_locked(limit, start)
-            over_tokens = limit.max_tokens is not None and used_tokens + requested_tokens > limit.max_tokens
-            over_cost = limit.max_cost is not None and used_cost + requested_cost > limit.max_cost
+            used_tokens, used_cost, held_tokens, held_cost = self._used_locked(limit, start)
+            tokens = used_tokens + held_tokens + requested_tokens
+            over_tokens = limit.max_tokens is not None and tokens > limit.max_tokens
+            over_cost = limit.max_cost is not None and used_cost + held_cost + requested_cost > limit.max_cost
             if not (over_tokens or over_cost):
                 continue
-            violation = BudgetViolation(limit, used_tokens, used_cost, requested_tokens, requested_cost)
+            violation = BudgetViolation(
+                limit, used_tokens, used_cost, requested_tokens, requested_cost, held_tokens, held_cost
+            )
             violations.append(violation)
             if limit.policy == "warn" and (limit, start) not in self._warned:
                 self._warned.add((limit, start))
@@ -710,15 +689,6 @@ class BudgetTracker:
             count=len(selected),
             groups=groups,
         )
-
-
-def _owner() -> object:
-    """The running asyncio task, else the current thread."""
-    try:
-        task = asyncio.current_task()
-    except RuntimeError:  # no event loop in this thread
-        task = None
-    return task if task is not None else threading.current_thread()
 
 
 def _response_usage(response: CompletionResponse) -> dict[str, Any]:

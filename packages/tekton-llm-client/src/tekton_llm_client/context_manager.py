@@ -4,8 +4,9 @@ v1's WebSocket stores nothing under ``context_id`` and classic's contexts are wr
 (rhetor-protocol.md §4.7, §6.7): a component that wants a conversation must send the history in ``messages``.
 ``ContextManager`` keeps that history per ``context_id``, trims it to a token budget (the system message and the
 newest turns survive) and can persist each conversation as one JSON file, written atomically so a crash never
-leaves a half-written file behind; a file it cannot read is renamed ``<name>.corrupt-<UTC timestamp>`` beside it,
-never overwritten.
+leaves a half-written file behind. A file whose content cannot be decoded or parsed is renamed
+``<name>.corrupt-<UTC timestamp>`` beside it, never overwritten; a file the system cannot read or write right now
+(out of descriptors, permission denied, I/O error) raises :class:`ContextStorageError` and is left as it is.
 """
 
 from __future__ import annotations
@@ -23,16 +24,24 @@ from typing import Any
 
 from ._files import atomic_write, keep_aside
 from .config import context_env_name
-from .exceptions import ConfigurationError
+from .exceptions import ConfigurationError, TektonLLMError
 from .models import message_dict
 from .utils.token_counter import REPLY_PRIMING_TOKENS, count_message_tokens
 
-__all__ = ["ContextManager", "context_file_name"]
+__all__ = ["ContextManager", "ContextStorageError", "context_file_name"]
 
 logger = logging.getLogger("tekton_llm_client")
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _FORMAT_VERSION = 1
+
+
+class ContextStorageError(TektonLLMError, OSError):
+    """A conversation file could not be read or written for a reason of the system, not of its content.
+
+    Nothing was overwritten or moved aside: the file may be perfectly good (``EMFILE``, ``EACCES``, ``EIO``), so
+    the conversation is not loaded from it and the next access tries again. ``__cause__`` is the ``OSError``.
+    """
 
 
 def context_file_name(context_id: str) -> str:
@@ -52,8 +61,11 @@ class ContextManager:
     ``default_context_id`` comes from the argument, else ``<COMPONENT>_CONTEXT_ID``, else the component id.
     ``max_tokens`` (when set) caps every stored conversation: adding a message trims the oldest turns. With
     ``storage_dir`` each conversation lives in ``<storage_dir>/<context_file_name(id)>``, loaded on first use and
-    rewritten after each change; an unreadable file is kept aside as ``<file>.corrupt-<UTC timestamp>`` (the
-    WARNING names it) and the conversation starts empty. Methods are thread safe and never block on the network.
+    rewritten after each change (``~`` in ``storage_dir`` is the user's home). A file that does not decode or
+    parse is kept aside as ``<file>.corrupt-<UTC timestamp>`` (the WARNING names it) and the conversation starts
+    empty; when it cannot be moved aside, the conversation is not saved until that file is gone. A read or write
+    failing with an ``OSError`` raises :class:`ContextStorageError`. Methods are thread safe and never block on
+    the network.
     """
 
     def __init__(
@@ -73,7 +85,7 @@ class ContextManager:
         )
         self.max_tokens = max_tokens
         self.model = model
-        self.storage_dir = Path(storage_dir) if storage_dir is not None else None
+        self.storage_dir = Path(storage_dir).expanduser() if storage_dir is not None else None
         self._contexts: dict[str, list[dict[str, str]]] = {}
         self._unsaved: set[str] = set()  # ids whose unreadable file could not be moved aside
         self._lock = threading.RLock()
@@ -95,18 +107,24 @@ class ContextManager:
         if messages is not None:
             return messages
         path = self._path(context_id)
-        messages = self._read(context_id, path) if path is not None and path.exists() else []
+        messages = self._read(context_id, path) if path is not None else []
         self._contexts[context_id] = messages
         return messages
 
     def _read(self, context_id: str, path: Path) -> list[dict[str, str]]:
-        """The stored conversation; an unreadable file is kept aside (never overwritten) and the id starts empty."""
+        """The stored conversation; one that does not decode or parse is kept aside and the id starts empty."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError as error:  # the system's problem, not the file's: leave it alone, try again next time
+            raise _storage_error("read", path, error) from error
+        try:
+            data = json.loads(raw.decode("utf-8"))
             if not isinstance(data, dict) or not isinstance(data.get("messages", []), list):
                 raise ValueError("not a conversation file")
             return [message_dict(m) for m in data.get("messages", [])]
-        except (OSError, ValueError, ConfigurationError) as error:
+        except (ValueError, ConfigurationError) as error:  # UnicodeDecodeError and JSONDecodeError included
             problem = type(error).__name__
         # A corrupt file must not take the component down, nor be lost to the next write.
         try:
@@ -127,8 +145,13 @@ class ContextManager:
 
     def _save(self, context_id: str) -> None:
         path = self._path(context_id)
-        if path is None or context_id in self._unsaved:
+        if path is None:
             return
+        if context_id in self._unsaved:
+            if os.path.lexists(path):  # the unreadable file is still there: never overwrite it
+                return
+            self._unsaved.discard(context_id)
+            logger.warning("context file %s is gone: conversation %r is saved again", path, context_id)
         payload = {
             "version": _FORMAT_VERSION,
             "context_id": context_id,
@@ -136,8 +159,11 @@ class ContextManager:
             "updated_at": datetime.now().isoformat(),
             "messages": self._contexts.get(context_id, []),
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, json.dumps(payload, ensure_ascii=False, indent=1))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, json.dumps(payload, ensure_ascii=False, indent=1))
+        except OSError as error:
+            raise _storage_error("write", path, error) from error
 
     # -- editing -------------------------------------------------------------------------------------------------
 
@@ -264,6 +290,11 @@ class ContextManager:
         if limit is None:
             return messages
         return fit_messages(messages, limit, self.model, keep_last=prompt is not None)
+
+
+def _storage_error(action: str, path: Path, error: OSError) -> ContextStorageError:
+    reason = error.strerror or type(error).__name__
+    return ContextStorageError(f"cannot {action} context file {path}: {reason}; the file was left as it is")
 
 
 def fit_messages(

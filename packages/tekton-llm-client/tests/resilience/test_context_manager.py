@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from tekton_llm_client import _files
-from tekton_llm_client.context_manager import ContextManager, context_file_name, fit_messages
+from tekton_llm_client.context_manager import ContextManager, ContextStorageError, context_file_name, fit_messages
 from tekton_llm_client.exceptions import ConfigurationError, InvalidRequestError
 from tekton_llm_client.utils import token_counter
 from tekton_llm_client.utils.token_counter import count_message_tokens
@@ -220,6 +221,72 @@ def test_a_file_that_cannot_be_moved_aside_is_never_overwritten(
     assert str(path) in error.getMessage() and "not saved until that file is moved or removed" in error.getMessage()
     cm.add_message("user", "other conversation", context_id="d")  # other conversations are still saved
     assert (tmp_path / context_file_name("d")).exists()
+
+
+def test_saving_resumes_once_the_file_that_could_not_be_moved_aside_is_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / context_file_name("s1")
+    path.write_text("{not json", encoding="utf-8")
+    cm = ContextManager("terma", storage_dir=tmp_path)
+
+    def refuse(self: Path, target: object) -> Path:
+        raise PermissionError(13, "Permission denied")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "rename", refuse)
+        assert cm.get_messages("s1") == []
+    cm.add_message("user", "while the bad file is there", "s1")
+    assert path.read_text(encoding="utf-8") == "{not json"  # never overwritten
+    path.unlink()  # what the ERROR asked the operator to do
+    cm.add_exchange("hello", "hi there", "s1")
+    assert ContextManager("terma", storage_dir=tmp_path).get_messages("s1") == [
+        {"role": "user", "content": "while the bad file is there"},
+        {"role": "user", "content": "hello"},
+        {"role": "assistant", "content": "hi there"},
+    ]
+
+
+def test_a_file_the_system_cannot_read_is_a_typed_error_and_stays_put(tmp_path: Path) -> None:
+    """EISDIR here (a real file system answer); EMFILE, EACCES and EIO take the same path: not a corrupt file."""
+    (tmp_path / context_file_name("s1")).mkdir()
+    cm = ContextManager("terma", storage_dir=tmp_path)
+    with pytest.raises(ContextStorageError, match="cannot read context file .*left as it is") as caught:
+        cm.get_messages("s1")
+    assert isinstance(caught.value, OSError) and isinstance(caught.value.__cause__, IsADirectoryError)
+    with pytest.raises(ContextStorageError):
+        cm.add_message("user", "not saved over it", "s1")
+    assert [p.name for p in tmp_path.iterdir()] == [context_file_name("s1")]  # nothing kept aside
+
+
+def test_a_transient_read_failure_keeps_a_good_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ContextManager("terma", storage_dir=tmp_path).add_exchange("what is 2+2?", "4", "s1")
+    cm = ContextManager("terma", storage_dir=tmp_path)
+    real_read = Path.read_bytes
+
+    def out_of_descriptors(self: Path) -> bytes:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    monkeypatch.setattr(Path, "read_bytes", out_of_descriptors)
+    with pytest.raises(ContextStorageError, match="Too many open files"):
+        cm.get_messages("s1")
+    monkeypatch.setattr(Path, "read_bytes", real_read)
+    cm.add_message("user", "and 3+3?", "s1")  # the next access reads the file again
+    assert [m["content"] for m in ContextManager("terma", storage_dir=tmp_path).get_messages("s1")] == [
+        "what is 2+2?", "4", "and 3+3?",
+    ]
+    assert [p.name for p in tmp_path.iterdir()] == [context_file_name("s1")]
+
+
+def test_storage_dir_expands_the_home_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    cm = ContextManager("terma", storage_dir="~/.terma/contexts")
+    cm.add_message("user", "hi")
+    assert cm.storage_dir == tmp_path / "home" / ".terma" / "contexts"
+    assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.json")] == [
+        f"home/.terma/contexts/{context_file_name('terma')}"
+    ]
 
 
 def test_keep_aside_never_reuses_a_name(tmp_path: Path) -> None:

@@ -9,7 +9,9 @@ process (a module-level client created on first use), and such a client, created
 the server in the next one — with a server per test it pointed at a closed port and, with fallback on, answered
 "LLM service unavailable" as if nothing were wrong. As a second guard, a test using ``rhetor_server`` in which the
 client answers from its fallback chain fails at teardown, unless the test says it means to
-(``@pytest.mark.rhetor_server(allow_fallback=True)``).
+(``@pytest.mark.rhetor_server(allow_fallback=True)``). The guard listens to the client's fallback notices
+(``tekton_llm_client._events``), which do not depend on how the application configured logging, and to the
+client's WARNING as well.
 
 Choosing options::
 
@@ -24,12 +26,16 @@ Asking for ``host``, ``port`` or ``ws_port`` gives the test a server of its own 
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from collections.abc import Iterator
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from .._events import FallbackEvent, fallback_listener
 
 if TYPE_CHECKING:
     from .ollama import OllamaTestServer
@@ -67,19 +73,40 @@ _OWN_ADDRESS = ("host", "port", "ws_port")
 _FALLBACK_MARK = "fallback chain"  # what the client logs (WARNING) whenever it answers from Ollama or locally
 
 
+_EXTRA_MODULES = frozenset({"fastapi", "starlette", "uvicorn", "sse_starlette", "yaml"})
+
+
+def _servers(module: str) -> ModuleType:
+    """``testing.server``/``testing.ollama``, or a clear failure when the ``testing`` extra is not installed."""
+    try:
+        return importlib.import_module(f".{module}", __package__)
+    except ModuleNotFoundError as error:
+        missing = (error.name or "").partition(".")[0]
+        if missing not in _EXTRA_MODULES:
+            raise
+        pytest.fail(
+            f"the Rhetor/Ollama test servers need the client's 'testing' extra ({missing} is not installed): "
+            "pip install 'tekton-llm-client[testing]'",
+            pytrace=False,
+        )
+
+
 class _SessionRhetor:
     """The session's one Rhetor test server, started on first use and reconfigured for every test."""
 
     def __init__(self) -> None:
         self.server: RhetorTestServer | None = None
+        self.switched: tuple[str, str] | None = None  # (from, to) when this test's profile differs from the last
 
     def serve(self, options: dict[str, Any]) -> RhetorTestServer:
-        from .server import RhetorTestServer
-
         if self.server is None:
-            self.server = RhetorTestServer(**options)
+            self.server = _servers("server").RhetorTestServer(**options)
+            self.switched = None
         else:
+            before = self.server.profile
             self.server.reconfigure(**options)
+            self.switched = (before, self.server.profile) if self.server.profile != before else None
+        assert self.server is not None
         self.server.start()  # also after a test stopped it: same port(s) again
         return self.server
 
@@ -89,7 +116,8 @@ class _SessionRhetor:
 
 
 class _FallbackWatch(logging.Handler):
-    """Collects the client's "using the fallback chain" warnings during one test."""
+    """Collects the fallback answers of one test: the client's notices, and its "using the fallback chain"
+    WARNING (kept while a client that does not notify yet is around; logging configuration can silence it)."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -99,6 +127,9 @@ class _FallbackWatch(logging.Handler):
         message = record.getMessage()
         if _FALLBACK_MARK in message:
             self.seen.append(message)
+
+    def notice(self, event: FallbackEvent) -> None:
+        self.seen.append(f"component {event.component!r} answered from its fallback chain: {event.reason}")
 
 
 @pytest.fixture(scope="session")
@@ -121,17 +152,28 @@ def rhetor_server(request: pytest.FixtureRequest, _rhetor_session: _SessionRheto
     client_logger = logging.getLogger("tekton_llm_client")
     client_logger.addHandler(watch)
     try:
-        yield from _serve(request, _rhetor_session, options)
+        with fallback_listener(watch.notice):
+            yield from _serve(request, _rhetor_session, options)
     finally:
         client_logger.removeHandler(watch)
     if watch.seen and not allow_fallback:
-        pytest.fail(
-            "the client answered from its fallback chain instead of the Rhetor test server: "
-            f"{watch.seen[0]}\nIs RHETOR_URL (or rhetor_url=) set to rhetor_server.url, and was no client built "
-            "before it was? A test that means to use the fallback says so with "
-            "@pytest.mark.rhetor_server(allow_fallback=True).",
-            pytrace=False,
+        pytest.fail(_fallback_message(watch.seen[0], _rhetor_session.switched), pytrace=False)
+
+
+def _fallback_message(seen: str, switched: tuple[str, str] | None) -> str:
+    """Why the guard failed the test, and the likeliest cause."""
+    message = f"the client answered from its fallback chain instead of the Rhetor test server: {seen}\n"
+    if switched is not None:
+        return message + (
+            f"The session's rhetor_server switched from profile {switched[0]!r} to {switched[1]!r} for this test "
+            "(same address, restarted): a client created in an earlier test — a module-level client — still "
+            f"speaks the {switched[0]!r} generation it detected there. Reset such clients after every test with a "
+            "yield fixture that closes them (MIGRATION.md §9), or give the test a client of its own."
         )
+    return message + (
+        "Is RHETOR_URL (or rhetor_url=) set to rhetor_server.url, and was no client built before it was? A test "
+        "that means to use the fallback says so with @pytest.mark.rhetor_server(allow_fallback=True)."
+    )
 
 
 def _customised(request: pytest.FixtureRequest) -> bool:
@@ -154,9 +196,8 @@ def _serve(
         yield remote  # type: ignore[misc]
         return
     if any(name in options for name in _OWN_ADDRESS):
-        from .server import RhetorTestServer
-
-        with RhetorTestServer(**options) as server:
+        session.switched = None
+        with _servers("server").RhetorTestServer(**options) as server:
             yield server
         return
     yield session.serve(options)
@@ -165,9 +206,7 @@ def _serve(
 @pytest.fixture
 def ollama_server(request: pytest.FixtureRequest) -> Iterator[OllamaTestServer]:
     """A running fake Ollama, stopped afterwards."""
-    from .ollama import OllamaTestServer
-
     options = _options(request, "ollama_server", {})
     options.pop("profile", None)
-    with OllamaTestServer(**options) as server:
+    with _servers("ollama").OllamaTestServer(**options) as server:
         yield server

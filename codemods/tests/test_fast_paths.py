@@ -164,3 +164,33 @@ def test_focused_rewrite_of_a_seeded_stdlib_module_equals_the_full_one(path: Pat
         pytest.skip(f"{path.name}: {exc}")
     assert rewrite_source(source, TABLE, package="pkg") == full
     assert len(full.changes) == 2
+
+
+LINE_CASES = {
+    "one-line-replaced": (["a\n", "b\n", "c\n"], ["a\n", "B\n", "c\n"], [("replace", 1, 2)]),
+    "two-lines-replaced-apart": (
+        ["a\n", "b\n", "c\n", "d\n"],
+        ["A\n", "b\n", "c\n", "D\n"],
+        [("replace", 0, 1), ("replace", 3, 4)],
+    ),
+    "split-into-two": (
+        ["x\n", "from m import a, b\n", "y\n"],
+        ["x\n", "from n import a\n", "from m import b\n", "y\n"],
+        None,
+    ),
+    "inserted-at-end": (["a\n"], ["a\n", "b\n"], [("insert", 1, 1)]),
+    "unchanged": (["a\n", "b\n"], ["a\n", "b\n"], []),
+}
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), list(LINE_CASES.values()), ids=list(LINE_CASES))
+def test_line_opcodes_agree_with_a_full_difflib_run(old, new, expected) -> None:
+    import difflib
+
+    from tekton_codemods._rewrite import _line_opcodes
+
+    full = [(t, i1, i2) for t, i1, i2, _, _ in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()]
+    touched = {n for t, i1, i2 in _line_opcodes(old, new) for n in range(i1, max(i2, i1 + 1))}
+    assert touched == {n for t, i1, i2 in full if t != "equal" for n in range(i1, max(i2, i1 + 1))}
+    if expected is not None:
+        assert _line_opcodes(old, new) == expected

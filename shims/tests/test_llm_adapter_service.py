@@ -190,6 +190,16 @@ async def test_ws_register_status_and_silence(service: str) -> None:
     }
 
 
+async def test_ws_binary_frames_are_read_like_text_ones(service: str) -> None:
+    """The original service (websockets) read binary frames too; a frame that is not UTF-8 goes unanswered."""
+    async with connect(service.replace("http://", "ws://")) as ws:
+        await ws.send(json.dumps({"type": "REGISTER", "source": "TERMA", "payload": {}}).encode())
+        await ws.send(b"\xff\xfe not utf-8")
+        await ws.send(json.dumps({"type": "STATUS", "source": "TERMA"}).encode())
+        registered, status = await receive(ws), await receive(ws)
+    assert registered["payload"]["status"] == "registered" and status["payload"]["status"] == "ok"
+
+
 async def test_ws_llm_request_streaming_and_not(service: str, wire: Any) -> None:
     async with connect(service.replace("http://", "ws://")) as ws:
         await ws.send(json.dumps({"type": "LLM_REQUEST", "source": "TERMA",
@@ -277,3 +287,26 @@ def test_command_line_serves_http_and_legacy_ws_port(rhetor_server: RhetorTestSe
     assert 'I received your message: "from the CLI"' in answer["message"]
     assert registered["payload"]["status"] == "registered"
     assert returncode == 0  # SIGTERM is a request to stop, not a crash
+
+
+def test_the_service_needs_nothing_from_the_clients_testing_package() -> None:
+    """A production service: its protocol and sockets come from the client proper, no test double comes along."""
+    code = (
+        "import sys, tekton_llm_shims.llm_adapter_service.server, tekton_llm_shims.llm_adapter_service.app\n"
+        "print(sorted(m for m in sys.modules if m.startswith('tekton_llm_client.testing')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
+
+
+def test_the_testing_package_re_exports_the_protocol_and_sockets() -> None:
+    """Code that imported them from ``tekton_llm_client.testing`` keeps working, with the very same objects."""
+    from tekton_llm_client import _adapter_protocol, _sockets
+    from tekton_llm_client.testing import adapter_protocol, sockets
+
+    assert adapter_protocol.EnvelopeSession is _adapter_protocol.EnvelopeSession
+    assert adapter_protocol.register_http is _adapter_protocol.register_http
+    assert (sockets.listen, sockets.closed_port, sockets.http_base) == (
+        _sockets.listen, _sockets.closed_port, _sockets.http_base,
+    )
+    assert listen is _sockets.listen

@@ -65,6 +65,8 @@ def rewrite_source(
     original: _Original | None = None
     if focused:
         targets = usage.statements_to_visit(imports.watched_names())
+        if not targets:  # nothing to rewrite or report: the file is left as it is, so it need not round-trip
+            return RewriteResult(source, source, (), ())
         original = _layout(module, targets)
         code = original.code
         positions = _positions(module, original.lines)
@@ -250,8 +252,9 @@ def _compile_quietly(source: str) -> None:
 
 
 def _verify(source: str, new_source: str, changes: tuple[Change, ...]) -> None:
-    """The output must parse again: with the running interpreter's own parser, and with libcst when the
-    interpreter does not know the file's syntax (then both versions must be accepted by libcst)."""
+    """The output must parse again — with the running interpreter's own parser, and with libcst when the
+    interpreter does not know the file's syntax (then both versions must be accepted by libcst) — and no
+    line outside a recorded change may differ."""
     try:
         _compile_quietly(new_source)
     except SyntaxError as exc:
@@ -262,15 +265,31 @@ def _verify(source: str, new_source: str, changes: tuple[Change, ...]) -> None:
         else:
             raise RewriteError(f"rewritten output does not compile: {exc.msg}") from exc
     spans = [(change.line, change.end_line) for change in changes]
-    old_lines = source_lines(source)
-    new_lines = source_lines(new_source)
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-    for tag, i1, i2, _, _ in matcher.get_opcodes():
-        if tag == "equal":
-            continue
+    for tag, i1, i2 in _line_opcodes(source_lines(source), source_lines(new_source)):
         if tag == "insert":  # new lines after old line i1 (1-based): must touch a rewritten statement
             inside = any(start - 1 <= i1 <= end for start, end in spans)
         else:  # old lines i1+1 .. i2 (1-based) replaced or deleted
             inside = all(any(start <= n <= end for start, end in spans) for n in range(i1 + 1, i2 + 1))
         if not inside:
             raise RewriteError(f"internal error: line {i1 + 1} changed outside any rewrite")
+
+
+def _line_opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int]]:
+    """The non-equal blocks between two line lists, as ``(tag, i1, i2)`` over ``old`` (``difflib`` terms).
+
+    Lines both share at the start and at the end are equal blocks whatever the alignment, so only the
+    middle is diffed; with the line count unchanged there, a line-by-line comparison is that diff.
+    """
+    shortest = min(len(old), len(new))
+    head = 0
+    while head < shortest and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < shortest - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    old_middle, new_middle = old[head : len(old) - tail], new[head : len(new) - tail]
+    if len(old_middle) == len(new_middle):
+        pairs = zip(old_middle, new_middle, strict=True)
+        return [("replace", head + n, head + n + 1) for n, (a, b) in enumerate(pairs) if a != b]
+    matcher = difflib.SequenceMatcher(None, old_middle, new_middle, autojunk=False)
+    return [(tag, i1 + head, i2 + head) for tag, i1, i2, _, _ in matcher.get_opcodes() if tag != "equal"]

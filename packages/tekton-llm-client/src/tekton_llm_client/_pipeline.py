@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from . import exceptions as exc
 from ._breaker import CircuitBreaker
 from ._dialects import DIALECTS, HttpDialect
+from ._events import notify_fallback
 from ._request import LLMRequest, StreamEvent, new_request_id
 from ._transport.http import HttpTransport
 from ._urls import safe_url
@@ -179,6 +180,8 @@ class Pipeline:
             if not (self.config.use_fallback and error.unavailable):
                 raise
             logger.warning("Rhetor unavailable (%s); using the fallback chain", error)
+            # Also outside logging (which applications reconfigure): the testing plugin fails a faked answer.
+            notify_fallback(self.config.component_id, f"Rhetor unavailable ({error.message})", request.request_id)
             return await self._fallback_chain(request, error)
         self.breaker.record_success()
         return answer

@@ -251,7 +251,7 @@ def test_a_file_the_system_cannot_read_is_a_typed_error_and_stays_put(tmp_path: 
     """EISDIR here (a real file system answer); EMFILE, EACCES and EIO take the same path: not a corrupt file."""
     (tmp_path / context_file_name("s1")).mkdir()
     cm = ContextManager("terma", storage_dir=tmp_path)
-    with pytest.raises(ContextStorageError, match="cannot read context file .*left as it is") as caught:
+    with pytest.raises(ContextStorageError, match=r"cannot read context file .*left as it is") as caught:
         cm.get_messages("s1")
     assert isinstance(caught.value, OSError) and isinstance(caught.value.__cause__, IsADirectoryError)
     with pytest.raises(ContextStorageError):

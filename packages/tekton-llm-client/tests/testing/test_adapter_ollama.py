@@ -71,6 +71,16 @@ async def test_adapter_ws_is_silent_on_what_it_does_not_understand(rhetor_server
 
 
 @adapter
+async def test_adapter_ws_reads_binary_frames_like_text_ones(rhetor_server: RhetorTestServer, ws_json) -> None:
+    async with connect(rhetor_server.ws_url) as ws:
+        await ws.send(json.dumps({"type": "REGISTER", "source": "TERMA", "payload": {}}).encode())
+        await ws.send(b"\xff\xfe not utf-8")
+        await ws.send(json.dumps({"type": "STATUS", "source": "TERMA"}).encode())
+        assert (await ws_json(ws))["payload"]["status"] == "registered"
+        assert (await ws_json(ws))["payload"]["status"] == "ok"  # the undecodable frame went unanswered
+
+
+@adapter
 async def test_adapter_ws_non_streaming_error_and_drop(rhetor_server: RhetorTestServer, ws_json) -> None:
     request = {"type": "LLM_REQUEST", "source": "terma", "payload": {"message": "hi", "streaming": False}}
     async with connect(rhetor_server.ws_url) as ws:

@@ -218,8 +218,10 @@ async def test_ws_non_json_frame_gives_error_then_dead_socket(rhetor_server: Rhe
         error = await ws_json(ws)
         assert error["type"] == "ERROR" and set(error) == {"type", "payload"}
         await ws.send(_frame("STATUS", {}))
-        with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(ws.recv(), 0.3)
+        await ws.send(_frame("STATUS", {}))  # a probe: the server reads a socket's frames one after another
+        frames = await asyncio.to_thread(rhetor_server.recorder.wait_frames, 3)
+        # Once it read the probe it was done with the first STATUS, and nothing went out after the ERROR frame.
+        assert rhetor_server.recorder.frames_sent(frames[0].connection) == 1
 
 
 async def test_ws_not_initialized_sends_error_and_closes(rhetor_server: RhetorTestServer, ws_json) -> None:
@@ -238,5 +240,6 @@ async def test_ws_as_shipped_llm_request_kills_socket(rhetor_server: RhetorTestS
         await ws.send(_frame("LLM_REQUEST", {"message": "m"}))
         assert await ws_json(ws) == {"type": "ERROR", "payload": {"error": SHIPPED}}
         await ws.send(_frame("REGISTER", {}))
-        with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(ws.recv(), 0.3)
+        await ws.send(_frame("REGISTER", {}))  # a probe, read only once the server is done with the first
+        frames = await asyncio.to_thread(rhetor_server.recorder.wait_frames, 3)
+        assert rhetor_server.recorder.frames_sent(frames[0].connection) == 1  # the ERROR, nothing since

@@ -2,7 +2,7 @@
 
 Routes (rhetor-protocol.md §8): ``GET /``, ``GET /health``, ``GET /providers``, ``POST /provider``,
 ``POST /message``, ``POST /stream`` (server-sent events; broken in the original, working here) and the WebSocket
-envelope at any path. The protocol itself is ``tekton_llm_client.testing.adapter_protocol`` (one implementation,
+envelope at any path. The protocol itself is ``tekton_llm_client._adapter_protocol`` (one implementation,
 shared with the Rhetor test server's ``adapter`` profile); every answer comes from Rhetor through the app's
 ``Forwarder``.
 """
@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, WebSocket
-from tekton_llm_client.testing.adapter_protocol import VERSION, register_http
+from tekton_llm_client._adapter_protocol import VERSION, register_http
 
 from .envelope import serve_envelope
 from .forwarder import Forwarder

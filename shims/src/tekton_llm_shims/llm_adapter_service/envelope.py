@@ -1,12 +1,13 @@
 """The legacy service's WebSocket over Starlette: the envelope protocol (``REGISTER``, ``STATUS``, ``LLM_REQUEST``,
-silence for anything else) comes from ``tekton_llm_client.testing.adapter_protocol``, shared with the Rhetor test
-server's ``adapter`` profile; this module only carries its frames.
+silence for anything else) and its frame reader come from ``tekton_llm_client._adapter_protocol``, shared with the
+Rhetor test server's ``adapter`` profile; this module only carries the frames, text or binary (the original
+service, on ``websockets``, read both).
 """
 
 from __future__ import annotations
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
-from tekton_llm_client.testing.adapter_protocol import EnvelopeSession
+from tekton_llm_client._adapter_protocol import EnvelopeSession, receive_frame
 
 from .forwarder import Forwarder
 
@@ -18,7 +19,7 @@ async def serve_envelope(websocket: WebSocket, forwarder: Forwarder) -> None:
     await websocket.accept()
     session = EnvelopeSession(forwarder, websocket.send_text, (WebSocketDisconnect,))
     try:
-        while True:
-            await session.handle(await websocket.receive_text())
+        while (text := await receive_frame(websocket)) is not None:
+            await session.handle(text)
     except WebSocketDisconnect:
         return

@@ -12,8 +12,8 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 
+from tekton_llm_client._adapter_protocol import DEFAULT_CONTEXT, VERSION, LegacyRequest, now_iso
 from tekton_llm_client.models import AvailableProviders
-from tekton_llm_client.testing.adapter_protocol import DEFAULT_CONTEXT, VERSION, LegacyRequest, now_iso
 
 from .._common import ClientHolder, redact_credentials, resolve_rhetor_url, server_message
 from .._providers import classic_providers, rhetor_listing

@@ -15,18 +15,12 @@ from collections.abc import Sequence
 from types import FrameType
 
 import uvicorn
-from tekton_llm_client.testing.sockets import listen
+from tekton_llm_client._sockets import listen, socket_url
 
 from .._common import redact_credentials, resolve_rhetor_url
 from .app import create_app
 
 __all__ = ["main", "serve"]
-
-
-def _base(scheme: str, sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{shown}:{port}"
 
 
 class _Server(uvicorn.Server):
@@ -66,8 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sockets = [listen(args.host, args.port)]
     if args.ws_port is not None:
         sockets.append(listen(args.host, args.ws_port))
-    app_url = _base("http", sockets[0])
-    ws_url = _base("ws", sockets[-1])
+    app_url = socket_url(sockets[0])
+    ws_url = socket_url(sockets[-1], "ws")
     rhetor_url = redact_credentials(resolve_rhetor_url(args.rhetor_url))  # stdout is a log: no credentials
     print(json.dumps({"url": app_url, "ws_url": ws_url, "rhetor_url": rhetor_url}))
     sys.stdout.flush()

@@ -10,12 +10,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .._sockets import closed_port, listen
     from ._lifecycle import serve_asgi
     from .faults import Faults
     from .ollama import OllamaTestServer
     from .recording import RecordedFrame, RecordedRequest
     from .server import PROFILES, RhetorTestServer
-    from .sockets import closed_port, listen
 
 __all__ = [
     "PROFILES",
@@ -36,8 +36,8 @@ _HOMES = {
     "Faults": ".faults",
     "RecordedFrame": ".recording",
     "RecordedRequest": ".recording",
-    "closed_port": ".sockets",
-    "listen": ".sockets",
+    "closed_port": ".._sockets",
+    "listen": ".._sockets",
     "serve_asgi": "._lifecycle",
 }
 

@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 import uvicorn
 from starlette.types import ASGIApp
 
+from .._sockets import closed_port, http_base, listen
 from ._abort import quiet_uvicorn_errors
 from ._context import ServerContext
 from .faults import Faults
 from .recording import RecordedFrame, RecordedRequest, Recorder
-from .sockets import closed_port, http_base, listen
 
 __all__ = ["ThreadedServer", "closed_port", "http_base", "listen", "serve_asgi"]
 

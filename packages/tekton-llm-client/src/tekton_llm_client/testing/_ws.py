@@ -6,12 +6,13 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from .._adapter_protocol import receive_frame
 from ._context import ServerContext
 from ._wire import dumps
 
 
 class FrameReader:
-    """Reads one socket's text frames in order and records each one."""
+    """Reads one socket's frames (text or binary) in order and records each one, and counts what it sends."""
 
     def __init__(self, websocket: WebSocket, ctx: ServerContext) -> None:
         self.websocket = websocket
@@ -20,12 +21,9 @@ class FrameReader:
 
     async def next(self) -> str | None:
         """The next frame's text, or ``None`` once the client has gone."""
-        message = await self.websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return None
-        text = message.get("text")
+        text = await receive_frame(self.websocket)
         if text is None:
-            text = (message.get("bytes") or b"").decode("utf-8", "replace")
+            return None
         self.ctx.recorder.frame(self.connection, self.websocket.url.path, text)
         return text
 
@@ -36,3 +34,4 @@ class FrameReader:
 
     async def send(self, frame: Any) -> None:
         await self.websocket.send_text(frame if isinstance(frame, str) else dumps(frame))
+        self.ctx.recorder.sent(self.connection)

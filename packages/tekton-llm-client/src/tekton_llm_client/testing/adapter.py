@@ -17,11 +17,21 @@ from fastapi import FastAPI
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from . import adapter_protocol, simulated
+from .. import _adapter_protocol as adapter_protocol
+from .._adapter_protocol import (
+    VERSION,
+    DropConnection,
+    EnvelopeSession,
+    LegacyRequest,
+    RawFrame,
+    StreamItem,
+    frame_text,
+    now_iso,
+)
+from . import simulated
 from ._context import ServerContext
 from ._script import pieces
 from ._wire import MALFORMED
-from .adapter_protocol import VERSION, DropConnection, EnvelopeSession, LegacyRequest, RawFrame, StreamItem, now_iso
 
 MODEL = "simulated"
 GENERATION_PATHS = frozenset({"/message", "/stream"})
@@ -153,7 +163,7 @@ async def _session(connection: ServerConnection, ctx: ServerContext) -> None:
     number = ctx.recorder.connection()
     session = EnvelopeSession(SimulatedAdapter(ctx), connection.send, (ConnectionClosed,))
     async for message in connection:
-        text = message if isinstance(message, str) else message.decode("utf-8", "replace")
+        text = frame_text(message)
         ctx.recorder.frame(number, path.path, text)
         if not await session.handle(text):
             connection.transport.abort()

@@ -10,8 +10,7 @@ the server in the next one — with a server per test it pointed at a closed por
 "LLM service unavailable" as if nothing were wrong. As a second guard, a test using ``rhetor_server`` in which the
 client answers from its fallback chain fails at teardown, unless the test says it means to
 (``@pytest.mark.rhetor_server(allow_fallback=True)``). The guard listens to the client's fallback notices
-(``tekton_llm_client._events``), which do not depend on how the application configured logging, and to the
-client's WARNING as well.
+(``tekton_llm_client._events``), which do not depend on how the application configured logging.
 
 Choosing options::
 
@@ -27,7 +26,6 @@ Asking for ``host``, ``port`` or ``ws_port`` gives the test a server of its own 
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 from collections.abc import Iterator
 from types import ModuleType
@@ -70,7 +68,6 @@ def _options(request: pytest.FixtureRequest, marker: str, defaults: dict[str, An
 
 
 _OWN_ADDRESS = ("host", "port", "ws_port")
-_FALLBACK_MARK = "fallback chain"  # what the client logs (WARNING) whenever it answers from Ollama or locally
 
 
 _EXTRA_MODULES = frozenset({"fastapi", "starlette", "uvicorn", "sse_starlette", "yaml"})
@@ -115,20 +112,14 @@ class _SessionRhetor:
             self.server.stop()
 
 
-class _FallbackWatch(logging.Handler):
-    """Collects the fallback answers of one test: the client's notices, and its "using the fallback chain"
-    WARNING (kept while a client that does not notify yet is around; logging configuration can silence it)."""
+class _FallbackWatch:
+    """The fallback answers of one test, from the client's notices (``tekton_llm_client._events``): not from its
+    WARNING, which the application's logging configuration can silence."""
 
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
         self.seen: list[str] = []
 
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if _FALLBACK_MARK in message:
-            self.seen.append(message)
-
-    def notice(self, event: FallbackEvent) -> None:
+    def __call__(self, event: FallbackEvent) -> None:
         self.seen.append(f"component {event.component!r} answered from its fallback chain: {event.reason}")
 
 
@@ -149,13 +140,8 @@ def rhetor_server(request: pytest.FixtureRequest, _rhetor_session: _SessionRheto
     options = _options(request, "rhetor_server", {"profile": "v1", "chunk_delay": 0.0})
     allow_fallback = bool(options.pop("allow_fallback", False))
     watch = _FallbackWatch()
-    client_logger = logging.getLogger("tekton_llm_client")
-    client_logger.addHandler(watch)
-    try:
-        with fallback_listener(watch.notice):
-            yield from _serve(request, _rhetor_session, options)
-    finally:
-        client_logger.removeHandler(watch)
+    with fallback_listener(watch):
+        yield from _serve(request, _rhetor_session, options)
     if watch.seen and not allow_fallback:
         pytest.fail(_fallback_message(watch.seen[0], _rhetor_session.switched), pytrace=False)
 

@@ -71,6 +71,8 @@ class Recorder:
         self._frames: list[RecordedFrame] = []
         self._in_flight: dict[str, int] = {}
         self._peak: dict[str, int] = {}
+        self._sent: dict[int, int] = {}
+        self._changed = threading.Condition(self._lock)
 
     def _next(self) -> int:
         self._seq += 1
@@ -112,7 +114,27 @@ class Recorder:
         with self._lock:
             record = RecordedFrame(self._next(), connection, path, text, is_json, data)
             self._frames.append(record)
+            self._changed.notify_all()
         return record
+
+    def wait_frames(self, count: int, timeout: float = 10.0) -> list[RecordedFrame]:
+        """The received frames once there are at least ``count``: a test's proof that the server has read (and,
+        as it handles a socket's frames in order, finished with) everything sent before the last one. Blocking;
+        from async code use ``asyncio.to_thread``. ``timeout`` only guards against a hang (``TimeoutError``)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self._frames) >= count, timeout):
+                raise TimeoutError(f"the server received {len(self._frames)} of {count} WebSocket frames")
+            return list(self._frames)
+
+    def sent(self, connection: int) -> None:
+        """One frame went out on ``connection`` (the Rhetor WebSocket profiles count theirs)."""
+        with self._lock:
+            self._sent[connection] = self._sent.get(connection, 0) + 1
+
+    def frames_sent(self, connection: int) -> int:
+        """How many frames the server has sent on ``connection`` so far."""
+        with self._lock:
+            return self._sent.get(connection, 0)
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -132,6 +154,7 @@ class Recorder:
         with self._lock:
             self._requests.clear()
             self._frames.clear()
+            self._sent.clear()
             self._peak = dict(self._in_flight)
 
     def to_json(self) -> dict[str, Any]:

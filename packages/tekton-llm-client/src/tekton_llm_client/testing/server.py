@@ -8,13 +8,13 @@ from typing import Final
 
 from starlette.types import ASGIApp
 
+from .._sockets import http_base, listen
 from . import adapter, classic_http, classic_ws, v1_http, v1_ws
 from ._app import create_app
 from ._context import ServerContext
 from ._lifecycle import ThreadedServer
 from .faults import Faults
 from .recording import Recorder
-from .sockets import http_base, listen
 
 PROFILES: Final = ("v1", "v1-as-shipped", "classic", "classic-as-shipped", "adapter")
 

@@ -278,11 +278,17 @@ async def test_chat_failures_become_strings(rhetor: RhetorTestServer, wire: Any)
     await adapter.aclose()
 
 
-async def test_chat_in_band_error_becomes_error_line(rhetor: RhetorTestServer) -> None:
+async def test_chat_provider_error_becomes_error_line(rhetor: RhetorTestServer) -> None:
+    # Classic Rhetor reports a provider error inside a 200 body (spec §3.2: "Error: {message}"); v1 Rhetor answers it
+    # with HTTP 500, which is a service failure with a status - and a healthy server's 500 must not switch to WebSocket.
     rhetor.faults.error_in_200 = True
     adapter = LLMAdapter()
+    expected = {
+        "classic": "Error: Anthropic Claude is not available.",
+        "v1": "Error: Failed to get LLM response (Status: 500)",
+    }[rhetor.profile]
 
-    assert await adapter.chat([{"role": "user", "content": "hi"}]) == "Error: Anthropic Claude is not available."
+    assert await adapter.chat([{"role": "user", "content": "hi"}]) == expected
     await adapter.aclose()
 
 

@@ -1,8 +1,8 @@
 """``tekton-migrate``: the command line over discovery, prefilter, rewrite, inventory and cleanup.
 
 Exit status is part of the interface (CI depends on it): 0 done or nothing to do, 1 ``--check`` found
-files to change, 2 any file failed or the configuration is invalid. libcst is imported only once the
-prefilter has found a candidate, so a clean tree costs little more than reading it.
+files to change, 2 any file failed or the configuration is invalid. libcst is imported only once a
+candidate needs it (the stdlib pre-pass settles the rest), so a clean tree costs little more than reading it.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 ENGRAM_ENDPOINTS = """\
 from fastapi import Depends
 
@@ -158,3 +160,73 @@ def test_unresolvable_relative_import_is_listed_as_a_failure(tree, cli) -> None:
     assert fixed.code == 0
     (component,) = json.loads(fixed.out)["components"]
     assert component["forms"] == {"relative-import-from": 1}
+
+
+STRING_ANNOTATIONS = """\
+from typing import Optional
+
+from terma.core import llm_adapter as m
+
+
+def run(adapter: "m.LLMAdapter", spare: "Optional[m.LLMAdapter]" = None):
+    spare.set_provider_and_model("p", "m")
+    return adapter.analyze_command("x")
+
+
+def other(client: "Optional[str]"):
+    return client.analyze_output("y")
+"""
+
+
+def test_string_annotations_are_resolved_in_their_scope(tree, cli) -> None:
+    # ``"m.LLMAdapter"`` is parsed and its names resolved where the string sits, so both parameters are
+    # adapters; ``other``'s parameter is typed ``str`` and its member is not counted.
+    root = tree({"terma/api/run.py": STRING_ANNOTATIONS}, package="terma.api")
+    result = cli("inventory", root, "--json")
+    assert result.code == 0
+    (component,) = json.loads(result.out)["components"]
+    assert component["forms"] == {"import-module-from": 1}
+    assert component["methods"] == {"analyze_command": 1, "set_provider_and_model": 1}
+    assert component["names"] == {}
+
+
+SHADOWED = """\
+def make():
+    from terma.core.llm_adapter import LLMAdapter
+
+    return LLMAdapter()
+
+
+def wrap(LLMAdapter):
+    return LLMAdapter().chat()
+"""
+
+
+def test_names_are_resolved_by_scope_not_by_spelling(tree, cli) -> None:
+    # ``wrap``'s parameter shadows nothing imported in its scope: it is not the legacy class.
+    root = tree({"terma/api/make.py": SHADOWED}, package="terma.api")
+    result = cli("inventory", root, "--json")
+    assert result.code == 0
+    (component,) = json.loads(result.out)["components"]
+    assert component["names"] == {"LLMAdapter": {"call": 1, "import": 1}}
+    assert component["methods"] == {}
+
+
+@pytest.mark.parametrize(
+    ("source", "form"),
+    [
+        ("import terma.core.llm_adapter\n\nterma.core.llm_adapter.LLMAdapter().chat()\n", "import"),
+        ("import terma.core.llm_adapter as m\n\nm.LLMAdapter().chat()\n", "import-as"),
+        ("from terma.core import llm_adapter\n\nllm_adapter.LLMAdapter().chat()\n", "import-module-from"),
+        ("from terma.core import *\n\nllm_adapter.LLMAdapter().chat()\n", None),
+        ("from terma import core\n\ncore.llm_adapter.LLMAdapter().chat()\n", None),
+    ],
+)
+def test_every_binding_form_reaches_the_legacy_class(tree, cli, source, form) -> None:
+    root = tree({"terma/api/use.py": source}, package="terma.api")
+    result = cli("inventory", root, "--json")
+    assert result.code == 0
+    (component,) = json.loads(result.out)["components"]
+    assert component["forms"] == ({form: 1} if form else {})
+    assert component["names"] == {"LLMAdapter": {"call": 1}}
+    assert component["methods"] == {"chat": 1}

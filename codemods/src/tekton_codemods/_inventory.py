@@ -1,24 +1,28 @@
 """What a file uses from the legacy adapter modules: import forms, names, and members of adapter objects.
 
 Component owners read this before migrating, to see which legacy classes, methods and attributes the
-shims must cover. The analysis is file-wide and by name (an object counts as an adapter when it is
-assigned from, or annotated with, a legacy class), which is how the legacy call sites are written.
+shims must cover. What a name, attribute or string annotation stands for comes from the shared
+name-resolution layer (:mod:`._names`, libcst scope and qualified-name metadata). Which objects are
+adapters is file-wide and by name (an object counts as an adapter when it is assigned from, or annotated
+with, a legacy class), which is how the legacy call sites are written.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper
 
 from ._dotted import code_of, dotted_name
-from ._mapping import MigrationMap, is_dotted_name
+from ._mapping import MigrationMap
 from ._modules import module_name, package_name, resolve_relative, unresolved_relative
+from ._names import Names, Ref, resolve_names, wrap
 from ._scan import Candidate
+from ._sketch import sketch
 from ._source import SourceDecodeError, decode_source
 
 
@@ -58,203 +62,105 @@ class FileInventory:
 
 def inventory_source(path: str, source: str, table: MigrationMap, package: str | None) -> FileInventory:
     """Inventory one module's source (raises ``libcst.ParserSyntaxError`` on invalid code)."""
-    return inventory_module(path, MetadataWrapper(cst.parse_module(source), unsafe_skip_copy=True), table, package)
+    wrapper = wrap(cst.parse_module(source), None, package)
+    return inventory_module(path, wrapper, table, package)
 
 
-def inventory_module(path: str, wrapper: MetadataWrapper, table: MigrationMap, package: str | None) -> FileInventory:
-    """Inventory one parsed module (the wrapper may be shared with other analyses of the same parse)."""
+def inventory_module(
+    path: str, wrapper: MetadataWrapper, table: MigrationMap, package: str | None, own: str | None = None
+) -> FileInventory:
+    """Inventory one parsed module; every name is resolved by :mod:`._names` on ``wrapper`` (made by
+    :func:`._names.wrap`, so its metadata is computed once and may be shared with other analyses)."""
     result = FileInventory(path)
-    bindings = _Bindings(table, package, result)
-    wrapper.visit(bindings)
-    instances = _Instances(bindings)
+    refs, names = resolve_names(path, wrapper, table, package, own, is_package=False)
+    _record_refs(refs.refs, table, package, result)
+    wrapper.module.visit(_ImportSites(table, names, result))
+    instances = _Instances(table, names)
     wrapper.module.visit(instances)
-    wrapper.module.visit(_Uses(table, bindings, instances.found, result))
+    wrapper.module.visit(_Uses(table, names, instances.found, result))
     return result
 
 
-class _Bindings(cst.CSTVisitor):
-    """Imports and string references, and the names they bind."""
+def _record_refs(refs: Sequence[Ref], table: MigrationMap, package: str | None, result: FileInventory) -> None:
+    """Strings that name a legacy module or something in it, and relative imports that cannot be resolved."""
+    unresolved: dict[int, str] = {}
+    for ref in refs:
+        if ref.kind == "unresolved":
+            unresolved.setdefault(ref.line, unresolved_relative(ref.line, ref.code, package))
+            continue
+        match = table.match(ref.path) if ref.kind == "string" else None
+        if match is None:
+            continue
+        result.strings.append(StringSite(ref.line, match.legacy, ref.path))
+        rest = ref.path[len(match.legacy) + 1 :]
+        if rest:
+            result.names[match.legacy][(rest.split(".", 1)[0], "string")] += 1
+    result.unresolved = list(unresolved.values())
 
-    METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, table: MigrationMap, package: str | None, result: FileInventory) -> None:
+def legacy_object(table: MigrationMap, paths: Iterable[str]) -> tuple[str, str] | None:
+    """``(legacy module, name)`` when one of ``paths`` is a name defined in a legacy module."""
+    for path in sorted(paths):
+        module, _, name = path.rpartition(".")
+        match = table.match(module)
+        if match is not None and match.exact:
+            return match.legacy, name
+    return None
+
+
+class _ImportSites(cst.CSTVisitor):
+    """Import statements that reach a legacy module, by form (how the owner wrote them, for the report)."""
+
+    def __init__(self, table: MigrationMap, names: Names, result: FileInventory) -> None:
         super().__init__()
         self.table = table
-        self.package = package
+        self.names = names
         self.result = result
-        self.classes: dict[str, tuple[str, str]] = {}  # bound name -> (legacy module, original name)
-        self.module_aliases: dict[str, str] = {}  # bound name -> legacy module
-        self.plain: dict[str, str] = {}  # dotted module imported without ``as`` -> legacy module
-        self.packages: dict[str, set[str]] = {}  # bound name -> package above a legacy module (``terma.core``)
-        self.star_leaves: dict[str, str] = {}  # ``llm_adapter`` -> legacy module, after ``from terma.core import *``
 
-    def _site(self, node: cst.CSTNode, module: str, form: str) -> None:
-        line = self.get_metadata(PositionProvider, node).start.line
+    def _site(self, node: cst.Import | cst.ImportFrom, module: str, form: str) -> None:
         code = code_of(node).rstrip().removesuffix(";").rstrip()
-        self.result.imports.append(ImportSite(line, module, form, code))
-
-    def _package(self, bound: str | None, path: str) -> None:
-        """Remember ``bound`` if it names a package some legacy module lies under."""
-        if bound and any(key.startswith(path + ".") for key in self.table.mapping):
-            self.packages.setdefault(bound, set()).add(path)
+        self.result.imports.append(ImportSite(self.names.line(node), module, form, code))
 
     def visit_Import(self, node: cst.Import) -> bool:
         for alias in node.names:
-            dotted = dotted_name(alias.name)
-            match = self.table.match(dotted)
-            if dotted is None or match is None:
-                if dotted is not None and alias.asname is not None:
-                    self._package(dotted_name(alias.asname.name), dotted)
-                elif dotted is not None:
-                    self._package(dotted.split(".", 1)[0], dotted.split(".", 1)[0])
-                continue
-            if alias.asname is not None:
-                self.module_aliases[dotted_name(alias.asname.name) or ""] = match.legacy
-                self._site(node, match.legacy, "import-as")
-            else:
-                self.plain[dotted] = match.legacy
-                self._site(node, match.legacy, "import")
+            match = self.table.match(dotted_name(alias.name))
+            if match is not None:
+                self._site(node, match.legacy, "import" if alias.asname is None else "import-as")
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         module = dotted_name(node.module) if node.module is not None else None
-        absolute = resolve_relative(self.package, len(node.relative), module)
-        if absolute is None:
-            if node.relative and self._may_name_legacy(module, node.names):
-                line = self.get_metadata(PositionProvider, node).start.line
-                code = code_of(node).rstrip().removesuffix(";").rstrip()
-                self.result.unresolved.append(unresolved_relative(line, code, self.package))
-            return False
+        absolute = resolve_relative(self.names.package, len(node.relative), module)
         match = self.table.match(absolute)
-        if match is not None:
-            self._from_legacy(node, match.legacy)
-        elif isinstance(node.names, cst.ImportStar):
-            for key in self.table.mapping:
-                parent, _, leaf = key.rpartition(".")
-                if parent == absolute:
-                    self.star_leaves[leaf] = key
-        else:
-            self._from_package(node, node.names, absolute)
-        return False
-
-    def _from_legacy(self, node: cst.ImportFrom, legacy: str) -> None:
-        """``from <legacy module> import names``."""
         if isinstance(node.names, cst.ImportStar):
-            self._site(node, legacy, "star-import")
-            return
-        self._site(node, legacy, "relative-import-from" if node.relative else "import-from")
-        for alias in node.names:
-            name = dotted_name(alias.name) or ""
-            bound = dotted_name(alias.asname.name) if alias.asname is not None else name
-            self.classes[bound or name] = (legacy, name)
-            self.result.names[legacy][(name, "import")] += 1
-
-    def _from_package(self, node: cst.ImportFrom, names: Sequence[cst.ImportAlias], absolute: str) -> None:
-        """``from <package> import names``: a name may be a legacy module, or a package above one."""
-        for alias in names:
-            name = dotted_name(alias.name) or ""
-            bound = (dotted_name(alias.asname.name) if alias.asname is not None else name) or name
-            sub = self.table.match(f"{absolute}.{name}")
-            if sub is not None:
-                self.module_aliases[bound] = sub.legacy
-                self._site(node, sub.legacy, "import-module-from")
-            else:
-                self._package(bound, f"{absolute}.{name}")
-
-    def _may_name_legacy(self, module: str | None, names: Sequence[cst.ImportAlias] | cst.ImportStar) -> bool:
-        if self.table.mentions_segment(module):
-            return True
-        return not isinstance(names, cst.ImportStar) and any(
-            self.table.mentions_segment(dotted_name(alias.name)) for alias in names
-        )
-
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        if "b" in node.prefix.lower() or not is_dotted_name(node.raw_value):
-            return
-        match = self.table.match(node.raw_value)
-        if match is None:
-            return
-        line = self.get_metadata(PositionProvider, node).start.line
-        self.result.strings.append(StringSite(line, match.legacy, node.raw_value))
-        rest = node.raw_value[len(match.legacy) + 1 :]
-        if rest:
-            self.result.names[match.legacy][(rest.split(".", 1)[0], "string")] += 1
-
-    def legacy_object(self, dotted: str | None) -> tuple[str, str] | None:
-        """``(legacy module, name)`` when ``dotted`` names something imported from a legacy module."""
-        if dotted is None:
-            return None
-        if dotted in self.classes:
-            return self.classes[dotted]
-        return self._through_alias(dotted) or self._through_package_path(dotted)
-
-    def _through_alias(self, dotted: str) -> tuple[str, str] | None:
-        """``m.X`` for a module alias, a star-imported leaf, or a plain ``import a.b.llm_adapter``."""
-        head, _, rest = dotted.partition(".")
-        if rest and "." not in rest and head in self.module_aliases:
-            return self.module_aliases[head], rest
-        if rest and "." not in rest and head in self.star_leaves and head not in self.classes:
-            return self.star_leaves[head], rest
-        module, _, name = dotted.rpartition(".")
-        return (self.plain[module], name) if module in self.plain else None
-
-    def _through_package_path(self, dotted: str) -> tuple[str, str] | None:
-        for path in self.through_package(dotted):
-            module, _, name = path.rpartition(".")
-            match = self.table.match(module)
-            if match is not None and match.exact:
-                return match.legacy, name
-        return None
-
-    def through_package(self, dotted: str) -> list[str]:
-        """Absolute paths for ``dotted`` when its head names a package above a legacy module
-        (``core.llm_adapter.X`` -> ``terma.core.llm_adapter.X`` after ``from terma import core``)."""
-        head, _, rest = dotted.partition(".")
-        if not rest:
-            return []
-        return [f"{path}.{rest}" for path in sorted(self.packages.get(head, ()))]
-
-
-def _chains(node: cst.CSTNode) -> Iterator[str]:
-    """Dotted chains and string contents appearing anywhere under ``node`` (for annotations)."""
-    finder = _ChainFinder()
-    node.visit(finder)
-    yield from finder.found
-
-
-class _ChainFinder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[str] = []
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        dotted = dotted_name(node)
-        if dotted is not None:
-            self.found.append(dotted)
-            return False
-        return True
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.found.append(node.value)
-
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        if is_dotted_name(node.raw_value):
-            self.found.append(node.raw_value)
+            if match is not None:
+                self._site(node, match.legacy, "star-import")
+        elif match is not None:
+            self._site(node, match.legacy, "relative-import-from" if node.relative else "import-from")
+            for alias in node.names:
+                self.result.names[match.legacy][(dotted_name(alias.name) or "", "import")] += 1
+        elif absolute is not None:
+            for alias in node.names:
+                sub = self.table.match(f"{absolute}.{dotted_name(alias.name)}")
+                if sub is not None:
+                    self._site(node, sub.legacy, "import-module-from")
+        return False
 
 
 class _Instances(cst.CSTVisitor):
     """Names (or ``self.x`` chains) that hold an object made from, or typed as, a legacy class."""
 
-    def __init__(self, bindings: _Bindings) -> None:
+    def __init__(self, table: MigrationMap, names: Names) -> None:
         super().__init__()
-        self.bindings = bindings
+        self.table = table
+        self.names = names
         self.found: dict[str, str] = {}  # instance chain -> legacy module
 
     def _legacy_call(self, value: cst.BaseExpression | None) -> str | None:
         if isinstance(value, cst.Await):
             value = value.expression
         if isinstance(value, cst.Call):
-            target = self.bindings.legacy_object(dotted_name(value.func))
+            target = legacy_object(self.table, self.names.paths(value.func))
             if target is not None:
                 return target[0]
         return None
@@ -262,11 +168,10 @@ class _Instances(cst.CSTVisitor):
     def _legacy_annotation(self, annotation: cst.Annotation | None) -> str | None:
         if annotation is None:
             return None
-        for chain in _chains(annotation.annotation):
-            target = self.bindings.legacy_object(chain)
-            if target is not None:
-                return target[0]
-        return None
+        finder = _AnnotationNames(self.names)
+        annotation.annotation.visit(finder)
+        target = legacy_object(self.table, finder.paths)
+        return target[0] if target is not None else None
 
     def visit_Assign(self, node: cst.Assign) -> None:
         legacy = self._legacy_call(node.value)
@@ -292,15 +197,35 @@ class _Instances(cst.CSTVisitor):
             self.found[dotted] = legacy
 
 
+class _AnnotationNames(cst.CSTVisitor):
+    """Absolute paths of the names in an annotation, string annotations included."""
+
+    def __init__(self, names: Names) -> None:
+        super().__init__()
+        self.names = names
+        self.paths: set[str] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        if dotted_name(node) is None:
+            return True
+        self.paths |= self.names.paths(node)
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.paths |= self.names.paths(node)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        for paths in self.names.annotation_paths(node).values():
+            self.paths |= paths
+
+
 class _Uses(cst.CSTVisitor):
     """Counts references to legacy names and members of adapter objects, by context."""
 
-    def __init__(
-        self, table: MigrationMap, bindings: _Bindings, instances: dict[str, str], result: FileInventory
-    ) -> None:
+    def __init__(self, table: MigrationMap, names: Names, instances: dict[str, str], result: FileInventory) -> None:
         super().__init__()
         self.table = table
-        self.bindings = bindings
+        self.names = names
         self.instances = instances
         self.result = result
         self._calls: set[cst.CSTNode] = set()
@@ -334,7 +259,7 @@ class _Uses(cst.CSTVisitor):
         value = node.value
         if not isinstance(value, cst.Call):
             return
-        target = self.bindings.legacy_object(dotted_name(value.func))
+        target = legacy_object(self.table, self.names.paths(value.func))
         if target is not None:
             kind = "method" if node in self._calls else "attribute"
             self.result.members[target[0]][(node.attr.value, kind)] += 1
@@ -351,12 +276,13 @@ class _Uses(cst.CSTVisitor):
             return "call"
         return "annotation" if self._annotation_depth else "reference"
 
-    def _chain(self, node: cst.CSTNode, dotted: str) -> None:
-        for path in [dotted, *self.bindings.through_package(dotted)]:
+    def _chain(self, node: cst.Name | cst.Attribute, dotted: str) -> None:
+        paths = self.names.paths(node)
+        for path in paths:
             match = self.table.match(path)
             if match is not None:
                 self.result.chain_refs.add(match.legacy)
-        target = self.bindings.legacy_object(dotted)
+        target = legacy_object(self.table, paths)
         if target is not None:
             legacy, name = target
             self.result.names[legacy][(name, self._context(node))] += 1
@@ -393,11 +319,18 @@ class ParsedFile:
     own: str | None  # its own dotted module name
 
 
-def parse_candidate(candidate: Candidate, source_root: Path | None) -> ParsedFile | InventoryFailure:
-    """Decode and parse one candidate; what cannot be decoded or parsed comes back as a failure."""
+def parse_candidate(
+    candidate: Candidate, source_root: Path | None, table: MigrationMap | None = None
+) -> ParsedFile | InventoryFailure | None:
+    """Decode and parse one candidate; what cannot be decoded or parsed comes back as a failure. With
+    ``table``, a candidate the stdlib pre-pass proves cannot reach a legacy module is not parsed (``None``)."""
     path, data = candidate.path, candidate.data
+    file = Path(path)
+    package, own = package_name(file, source_root), module_name(file, source_root)
     try:
         text = decode_source(data).text
+        if table is not None and not sketch(text, table, package, own, reach=True).reach:
+            return None
         module = cst.parse_module(text)
     except SourceDecodeError as exc:
         return InventoryFailure(path, str(exc), data)
@@ -407,25 +340,26 @@ def parse_candidate(candidate: Candidate, source_root: Path | None) -> ParsedFil
         return InventoryFailure(path, syntax_error_text(text, exc), data)
     except (RecursionError, ValueError) as exc:
         return InventoryFailure(path, f"cannot analyse: {type(exc).__name__}: {exc}", data)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    file = Path(path)
-    return ParsedFile(path, data, text, wrapper, package_name(file, source_root), module_name(file, source_root))
+    return ParsedFile(path, data, text, wrap(module, own, package), package, own)
 
 
 def inventory_files(
     candidates: Sequence[Candidate], table: MigrationMap, source_root: Path | None
 ) -> tuple[list[FileInventory], list[InventoryFailure]]:
-    """Inventory every candidate. Files that cannot be decoded or parsed, and files whose relative imports
-    may reach a legacy module but cannot be resolved, are returned as failures."""
+    """Inventory every candidate the stdlib pre-pass cannot rule out (the same one ``cleanup`` uses). Files that
+    cannot be decoded or parsed, and files whose relative imports may reach a legacy module but cannot be
+    resolved, are returned as failures."""
     found: list[FileInventory] = []
     failures: list[InventoryFailure] = []
     for candidate in candidates:
-        parsed = parse_candidate(candidate, source_root)
+        parsed = parse_candidate(candidate, source_root, table)
+        if parsed is None:
+            continue
         if isinstance(parsed, InventoryFailure):
             failures.append(parsed)
             continue
         try:
-            inventory = inventory_module(parsed.path, parsed.wrapper, table, parsed.package)
+            inventory = inventory_module(parsed.path, parsed.wrapper, table, parsed.package, parsed.own)
         except RecursionError as exc:
             failures.append(InventoryFailure(parsed.path, f"cannot analyse: {type(exc).__name__}: {exc}", parsed.data))
             continue

@@ -17,7 +17,14 @@ from typing import Literal
 
 import libcst as cst
 from libcst.helpers import ModuleNameAndPackage
-from libcst.metadata import FullyQualifiedNameProvider, MetadataWrapper, PositionProvider
+from libcst.metadata import (
+    FullyQualifiedNameProvider,
+    MetadataWrapper,
+    PositionProvider,
+    QualifiedName,
+    QualifiedNameSource,
+    ScopeProvider,
+)
 
 from ._dotted import dotted_name
 from ._mapping import MigrationMap, is_dotted_name
@@ -76,23 +83,114 @@ def resolve_file(
     path: str, wrapper: MetadataWrapper, table: MigrationMap, package: str | None, own: str | None, is_package: bool
 ) -> FileRefs:
     """The references of one parsed file (metadata resolved once, on ``wrapper``)."""
-    resolver = _Resolver(table, package, own if is_package else None)
+    return resolve_names(path, wrapper, table, package, own, is_package)[0]
+
+
+def resolve_names(
+    path: str, wrapper: MetadataWrapper, table: MigrationMap, package: str | None, own: str | None, is_package: bool
+) -> tuple[FileRefs, Names]:
+    """The references of one parsed file, and its :class:`Names` for questions about single expressions."""
+    names = Names(wrapper, package, own)
+    resolver = _Resolver(table, names, own if is_package else None)
     wrapper.visit(resolver)
-    return FileRefs(path, resolver.result)
+    return FileRefs(path, resolver.result), names
+
+
+class Names:
+    """What the expressions of one parsed file stand for, as absolute dotted paths.
+
+    Built from the wrapper's resolved metadata (computed once per file); the star imports and dynamic
+    imports that the provider does not model are filled in by the resolver's walk."""
+
+    def __init__(self, wrapper: MetadataWrapper, package: str | None, own: str | None) -> None:
+        self.package = package
+        self.own = own
+        self._qualified = wrapper.resolve(FullyQualifiedNameProvider)
+        self._scopes = wrapper.resolve(ScopeProvider)
+        self._positions = wrapper.resolve(PositionProvider)
+        self.stars: list[str] = []
+        self.dynamic: dict[str, set[str]] = {}  # name -> modules assigned to it at run time
+
+    def line(self, node: cst.CSTNode) -> int:
+        """The line ``node`` starts on."""
+        return self._positions[node].start.line
+
+    def paths(self, node: cst.BaseExpression) -> set[str]:
+        """Absolute paths ``node`` may evaluate to."""
+        found: set[str] = set()
+        if isinstance(node, cst.Name | cst.Attribute):
+            qualified = self._qualified.get(node, set())
+            found = {name for name in (_real(q.name, self.package) for q in qualified) if name}
+        if isinstance(node, cst.Name):
+            found |= self.dynamic.get(node.value, set())
+            if not found:
+                found = {f"{star}.{node.value}" for star in self.stars}
+        elif isinstance(node, cst.Attribute):
+            found |= {f"{owner}.{node.attr.value}" for owner in self.paths(node.value)}
+        else:
+            found |= called_module(node)
+        return {path for path in found if "<locals>" not in path}
+
+    def annotation_paths(self, node: cst.SimpleString) -> dict[str, set[str]]:
+        """For a string annotation (``"LLMAdapter"``, ``"m.LLMAdapter"``): each dotted name it spells, and
+        the absolute paths that name has in the scope the string sits in."""
+        scope = self._scopes.get(node)
+        value = node.evaluated_value
+        if scope is None or not isinstance(value, str):
+            return {}
+        try:
+            expression = cst.parse_expression(value.strip())
+        except cst.ParserSyntaxError:
+            return {}
+        chains: list[str] = []
+        expression.visit(_Chains(chains))
+        return {
+            chain: {p for p in (self._absolute(q) for q in scope.get_qualified_names_for(chain)) if p}
+            for chain in chains
+        }
+
+    def _absolute(self, qualified: QualifiedName) -> str | None:
+        """A scope's qualified name made absolute, as the provider does for nodes."""
+        name = qualified.name
+        if qualified.source is QualifiedNameSource.LOCAL:
+            return None if "<locals>" in name else f"{self.own or '__main__'}.{name}"
+        rest = name.lstrip(".")
+        if rest == name:
+            return name
+        return resolve_relative(self.package, len(name) - len(rest), rest)
+
+
+class _Chains(cst.CSTVisitor):
+    """The outermost pure name chains under a node."""
+
+    def __init__(self, found: list[str]) -> None:
+        super().__init__()
+        self.found = found
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        dotted = dotted_name(node)
+        if dotted is None:
+            return True
+        self.found.append(dotted)
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found.append(node.value)
 
 
 class _Resolver(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider, FullyQualifiedNameProvider)
+    METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, table: MigrationMap, package: str | None, package_self: str | None) -> None:
+    def __init__(self, table: MigrationMap, names: Names, package_self: str | None) -> None:
         super().__init__()
         self.table = table
+        self.names = names
         self.segments = table.segments()
-        self.package = package
+        self.package = names.package
         self.package_self = package_self  # the package this ``__init__`` is, for ``__all__``
         self.refs: list[Ref] = []
-        self.stars: list[str] = []
-        self.dynamic: dict[str, set[str]] = {}  # name -> modules assigned to it at run time
+        self.stars = names.stars
+        self.dynamic = names.dynamic
         self.pending: list[cst.Name | cst.Attribute] = []
         self.pending_calls: list[tuple[cst.Call, cst.BaseExpression, str]] = []
         self._quiet: set[cst.SimpleString] = set()  # docstrings and logger names
@@ -148,7 +246,7 @@ class _Resolver(cst.CSTVisitor):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         targets = [dotted_name(t.target) for t in node.targets]
-        modules = self._called_module(node.value)
+        modules = called_module(node.value)
         for target in targets:
             if target is not None and "." not in target and modules:
                 self.dynamic.setdefault(target, set()).update(modules)
@@ -188,40 +286,8 @@ class _Resolver(cst.CSTVisitor):
         resolved = resolve_relative(anchor.raw_value, len(text) - len(rest), rest or None)
         return [resolved] if resolved else []
 
-    def _called_module(self, value: cst.BaseExpression) -> set[str]:
-        """Modules a call like ``importlib.import_module("a.b")`` or ``sys.modules["a.b"]`` returns."""
-        if isinstance(value, cst.Subscript):
-            element = value.slice[0].slice if len(value.slice) == 1 else None
-            indexed = isinstance(element, cst.Index) and isinstance(element.value, cst.SimpleString)
-            if indexed and dotted_name(value.value) in ("sys.modules", "modules"):
-                assert isinstance(element, cst.Index) and isinstance(element.value, cst.SimpleString)
-                return {element.value.raw_value}
-            return set()
-        args = [a.value for a in value.args if a.keyword is None and not a.star] if isinstance(value, cst.Call) else []
-        if not args or not isinstance(args[0], cst.SimpleString) or not is_dotted_name(args[0].raw_value):
-            return set()
-        assert isinstance(value, cst.Call)
-        name, callee = args[0].raw_value, dotted_name(value.func) or ""
-        if callee.rpartition(".")[2] == "import_module" or callee in ("sys.modules.get", "modules.get"):
-            return {name}
-        # ``__import__`` returns the top package, or the module itself when given a fromlist.
-        return {name, name.split(".", 1)[0]} if callee == "__import__" else set()
-
     def paths(self, node: cst.BaseExpression) -> set[str]:
-        """Absolute paths ``node`` may evaluate to."""
-        found: set[str] = set()
-        if isinstance(node, cst.Name | cst.Attribute):
-            qualified = self.get_metadata(FullyQualifiedNameProvider, node, set())
-            found = {name for name in (_real(q.name, self.package) for q in qualified) if name}
-        if isinstance(node, cst.Name):
-            found |= self.dynamic.get(node.value, set())
-            if not found:
-                found = {f"{star}.{node.value}" for star in self.stars}
-        elif isinstance(node, cst.Attribute):
-            found |= {f"{owner}.{node.attr.value}" for owner in self.paths(node.value)}
-        else:
-            found |= self._called_module(node)
-        return {path for path in found if "<locals>" not in path}
+        return self.names.paths(node)
 
     # -- strings -------------------------------------------------------------------------------------
 
@@ -268,3 +334,22 @@ def under(path: str, module: str) -> bool:
     """``path`` is ``module`` or something inside it."""
     return path == module or path.startswith(module + ".")
 
+
+def called_module(value: cst.BaseExpression) -> set[str]:
+    """Modules a call like ``importlib.import_module("a.b")`` or ``sys.modules["a.b"]`` returns."""
+    if isinstance(value, cst.Subscript):
+        element = value.slice[0].slice if len(value.slice) == 1 else None
+        indexed = isinstance(element, cst.Index) and isinstance(element.value, cst.SimpleString)
+        if indexed and dotted_name(value.value) in ("sys.modules", "modules"):
+            assert isinstance(element, cst.Index) and isinstance(element.value, cst.SimpleString)
+            return {element.value.raw_value}
+        return set()
+    args = [a.value for a in value.args if a.keyword is None and not a.star] if isinstance(value, cst.Call) else []
+    if not args or not isinstance(args[0], cst.SimpleString) or not is_dotted_name(args[0].raw_value):
+        return set()
+    assert isinstance(value, cst.Call)
+    name, callee = args[0].raw_value, dotted_name(value.func) or ""
+    if callee.rpartition(".")[2] == "import_module" or callee in ("sys.modules.get", "modules.get"):
+        return {name}
+    # ``__import__`` returns the top package, or the module itself when given a fromlist.
+    return {name, name.split(".", 1)[0]} if callee == "__import__" else set()

@@ -8,6 +8,9 @@ run-time spellings the provider does not model: star imports, ``getattr(owner, "
 kin, ``importlib.import_module``/``__import__``/``sys.modules`` values, dotted strings (``mock.patch``
 targets), ``__all__`` of a package. Only paths that spell a legacy module's last segment are kept, since
 nothing else can reach one.
+
+``cleanup`` reads the references (:func:`resolve_file`); ``inventory`` also asks what single expressions and
+string annotations stand for (:class:`Names`, from :func:`resolve_names`), on the same resolved metadata.
 """
 
 from __future__ import annotations

@@ -14,10 +14,15 @@ Quick start::
 
 from __future__ import annotations
 
+import logging as _logging
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.3.0"
+
+# Library convention: the application decides where log records go. Without this, an application that never
+# configured logging would get our WARNING lines on stderr through logging's last-resort handler.
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 # name -> module that defines it (relative to this package)
 _EXPORTS: dict[str, str] = {

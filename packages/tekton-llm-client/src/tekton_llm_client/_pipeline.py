@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from typing import TYPE_CHECKING
 
 from . import exceptions as exc
@@ -30,16 +32,52 @@ from .config import ClientConfig
 from .utils.retries import RetryPolicy
 
 if TYPE_CHECKING:  # imported lazily at run time: websockets costs import time
-    from ._transport.ws import WebSocketTransport
+    from ._transport.ws import CloseCallback, WebSocketTransport
 
-__all__ = ["Answer", "Pipeline"]
+__all__ = ["Answer", "Pipeline", "first_event", "ws_transport"]
 
 logger = logging.getLogger("tekton_llm_client")
 
 _ROUTE_MISSING = (405, 501)
-# What v1 as shipped answers on its HTTP generation routes (rhetor-protocol.md §12.1): the router method the route
-# calls does not exist. Only this moves generation to the WebSocket; a transient 500 of a healthy server does not.
-_AS_SHIPPED_SIGNATURE = "route_request"
+# What v1 as shipped answers on its HTTP generation routes (rhetor-protocol.md §4.4, §4.5, §12.1), word for word:
+# the router method the route calls does not exist. Only these move generation to the WebSocket; a transient 500 of
+# a healthy server (whatever its text) does not.
+_AS_SHIPPED_MESSAGES = frozenset(
+    {
+        "ModelRouter.route_request() got an unexpected keyword argument 'messages'",  # POST /api/v1/chat: 500
+        "'ModelRouter' object has no attribute 'route_request_stream'",  # POST /api/v1/chat/stream: error event
+    }
+)
+
+
+def ws_transport(
+    current: WebSocketTransport | None,
+    config: ClientConfig,
+    dialect: str,
+    *,
+    frame_timeout: float,
+    close_timeout: float | None = None,
+    on_close: CloseCallback | None = None,
+) -> WebSocketTransport:
+    """``current`` speaking ``dialect``, or a new transport to ``config.ws_url`` — the one place a WebSocket
+    transport is built (``Pipeline.ws`` and ``TektonLLMWebSocketClient`` alike)."""
+    from ._dialects.ws_frames import codec_for
+    from ._transport.ws import WebSocketTransport
+
+    if current is None:
+        options = {} if close_timeout is None else {"close_timeout": close_timeout}
+        return WebSocketTransport(
+            config.ws_url,
+            codec_for(dialect, config.component_id),
+            authorization=config.authorization(ws=True),
+            open_timeout=config.connect_timeout,
+            frame_timeout=frame_timeout,
+            on_close=on_close,
+            **options,
+        )
+    if current.codec.dialect != dialect:
+        current.codec = codec_for(dialect, config.component_id)
+    return current
 
 
 class Answer:
@@ -71,17 +109,29 @@ def _as_shipped(error: exc.TektonLLMError) -> bool:
     signed = isinstance(error, exc.ServerError) or (
         isinstance(error, exc.ProviderError) and not isinstance(error, exc.EmptyAnswerError)
     )
-    return signed and _AS_SHIPPED_SIGNATURE in error.message
+    return signed and error.message.strip() in _AS_SHIPPED_MESSAGES
 
 
-async def _first_event(events: AsyncIterator[StreamEvent], request: LLMRequest) -> StreamEvent:
-    """The first event with text, or the done event; an answer without any text is ``EmptyAnswerError``."""
+async def first_event(
+    events: AsyncIterator[StreamEvent], request: LLMRequest, dialect: str | None = None
+) -> StreamEvent:
+    """The first event with text; an answer that ends (or whose events end) without any text is
+    ``EmptyAnswerError``. The one empty-answer check of the client: every transport and call shape comes here."""
     async for event in events:
         if event.text:
             return event
         if event.done:
             break
-    raise exc.EmptyAnswerError("Rhetor returned an empty answer", request_id=request.request_id)
+    raise exc.EmptyAnswerError(
+        "Rhetor returned an empty answer (its provider is probably unavailable)",
+        request_id=request.request_id,
+        dialect=dialect,
+        details={"reason": "empty_answer"},
+    )
+
+
+async def _one(event: StreamEvent) -> AsyncIterator[StreamEvent]:
+    yield event
 
 
 class Pipeline:
@@ -100,6 +150,10 @@ class Pipeline:
         self._ws: WebSocketTransport | None = None
         self._ollama: FallbackLink | None = None
         self._detect_lock: asyncio.Lock | None = None
+        # v1 as shipped whose WebSocket was refused: (when, why). Remembered for the breaker's cool-down, so calls
+        # in between neither retry the unfixable HTTP error nor knock on /ws again, and a WebSocket deployed later
+        # is still found.
+        self._no_ws: tuple[float, str] | None = None
 
     # ----------------------------------------------------------------------------------------------- plumbing
 
@@ -116,19 +170,7 @@ class Pipeline:
 
     def ws(self, dialect: str) -> WebSocketTransport:
         """The WebSocket transport to Rhetor, speaking ``dialect``'s frames."""
-        from ._dialects.ws_frames import codec_for
-        from ._transport.ws import WebSocketTransport
-
-        if self._ws is None:
-            self._ws = WebSocketTransport(
-                self.config.ws_url,
-                codec_for(dialect, self.config.component_id),
-                authorization=self.config.authorization(ws=True),
-                open_timeout=self.config.connect_timeout,
-                frame_timeout=self.config.stream_idle_timeout,
-            )
-        elif self._ws.codec.dialect != dialect:
-            self._ws.codec = codec_for(dialect, self.config.component_id)
+        self._ws = ws_transport(self._ws, self.config, dialect, frame_timeout=self.config.stream_idle_timeout)
         return self._ws
 
     async def aclose(self) -> None:
@@ -262,16 +304,19 @@ class Pipeline:
 
         Where no WebSocket answers, the caller gets the original HTTP error (the attempt noted in its message) and
         HTTP stays in use."""
+        if self._no_ws is not None:
+            refused_at, reason = self._no_ws
+            age = time.monotonic() - refused_at
+            if age < self.breaker.cooldown:
+                raise self._unfixable(http_error, f"also tried {age:.0f}s ago: {reason}")
+            self._no_ws = None
         ws = self.ws(dialect.name)
         try:
             await ws.connect()
         except exc.TektonLLMError as ws_error:
             logger.info("no WebSocket at %s either (%s)", safe_url(self.config.ws_url), ws_error.message)
-            http_error.message = f"{http_error.message} (WebSocket {safe_url(self.config.ws_url)} also tried: " + (
-                f"{ws_error.message})"
-            )
-            http_error.args = (http_error.message,)
-            raise http_error from None
+            self._no_ws = (time.monotonic(), ws_error.message)
+            raise self._unfixable(http_error, f"also tried: {ws_error.message}") from None
         if not self.use_ws:
             self.use_ws = True
             logger.warning(
@@ -280,6 +325,14 @@ class Pipeline:
                 safe_url(self.config.ws_url),
             )
         return await self._over_ws(dialect, request)
+
+    def _unfixable(self, http_error: exc.TektonLLMError, note: str) -> exc.TektonLLMError:
+        """The as-shipped HTTP error, noting the WebSocket attempt; not retried (the same request fails the same
+        way)."""
+        http_error.message = f"{http_error.message} (WebSocket {safe_url(self.config.ws_url)} {note})"
+        http_error.args = (http_error.message,)
+        http_error.retryable = False
+        return http_error
 
     async def _over_ws(self, dialect: HttpDialect, request: LLMRequest) -> Answer:
         events = self.ws(dialect.name).exchange(request)
@@ -296,10 +349,9 @@ class Pipeline:
                 timeout=request.timeout,
                 dialect=dialect.name,
             )
-            event = dialect.parse_response(response.body, request)
-            if not event.text:
-                raise exc.EmptyAnswerError("Rhetor returned an empty answer", request_id=request.request_id)
-            return Answer(event)
+            return Answer(
+                await first_event(_one(dialect.parse_response(response.body, request)), request, dialect.name)
+            )
         events = self._sse_events(dialect, request)
         try:
             return Answer(await self._first(events, request), events)
@@ -313,39 +365,57 @@ class Pipeline:
     @staticmethod
     async def _first(events: AsyncGenerator[StreamEvent, None], request: LLMRequest) -> StreamEvent:
         try:
-            return await _first_event(events, request)
+            return await first_event(events, request)
         except BaseException:
             await events.aclose()
             raise
 
     async def _sse_events(self, dialect: HttpDialect, request: LLMRequest) -> AsyncGenerator[StreamEvent, None]:
+        """The events of an SSE answer, ending with one done event; the transport hands over each network read's
+        events at once, so this is the only generator step per event below the caller's."""
         path, body = dialect.stream(request)
         delivered = False
-        async for message in self.http().stream_sse(
+        reads = self.http().stream_sse(
             path,
             body,
             request_id=request.request_id,
             dialect=dialect.name,
             first_event_timeout=request.timeout or self.config.stream_first_event_timeout,
             idle_timeout=request.timeout or self.config.stream_idle_timeout,
-        ):
-            if message.data == "[DONE]":
-                break  # other servers' sentinel: the end, as a close would be
-            event = dialect.parse_event(message.data, request, message.event)
-            if event.done:
-                yield event
-                return
-            delivered = delivered or bool(event.text)
-            yield event
-        if dialect.stream_needs_done:
-            if delivered:
-                raise exc.IncompleteStreamError(
-                    "classic stream ended without its done event", request_id=request.request_id, dialect=dialect.name
-                )
-            raise exc.StreamBrokenError(
-                "classic stream closed before any event", request_id=request.request_id, dialect=dialect.name
+        )
+        try:
+            async with aclosing(reads):
+                async for messages in reads:
+                    for message in messages:
+                        if message.data == "[DONE]":
+                            yield self._sse_end(dialect, request, delivered)  # other servers' sentinel: a close
+                            return
+                        event = dialect.parse_event(message.data, request, message.event)
+                        yield event
+                        if event.done:
+                            return
+                        delivered = delivered or bool(event.text)
+        except exc.StreamBrokenError as error:
+            if not delivered:
+                raise  # nothing reached the caller: an ordinary, retryable connection failure
+            raise exc.IncompleteStreamError(
+                error.message, request_id=request.request_id, dialect=dialect.name
+            ) from error
+        yield self._sse_end(dialect, request, delivered)
+
+    @staticmethod
+    def _sse_end(dialect: HttpDialect, request: LLMRequest, delivered: bool) -> StreamEvent:
+        """The done event of a stream the server ended by closing it (v1), or the error of one that must have said
+        done (classic)."""
+        if not dialect.stream_needs_done:
+            return StreamEvent(done=True)
+        if delivered:
+            raise exc.IncompleteStreamError(
+                "classic stream ended without its done event", request_id=request.request_id, dialect=dialect.name
             )
-        yield StreamEvent(done=True)
+        raise exc.StreamBrokenError(
+            "classic stream closed before any event", request_id=request.request_id, dialect=dialect.name
+        )
 
     # ---------------------------------------------------------------------------------------- fallback chain
 
@@ -353,7 +423,12 @@ class Pipeline:
         if self._ollama is None:
             from .adapters.ollama import OllamaAdapter
 
-            self._ollama = OllamaAdapter(self.config.ollama_url, self.config.ollama_model, timeout=self.config.timeout)
+            self._ollama = OllamaAdapter(
+                self.config.ollama_url,
+                self.config.ollama_model,
+                timeout=self.config.timeout,
+                authorization=self.config.ollama_authorization(),
+            )
         return [self._ollama, self.adapter]
 
     async def _fallback_chain(self, request: LLMRequest, error: exc.TektonLLMError) -> Answer:

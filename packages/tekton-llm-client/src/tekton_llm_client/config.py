@@ -59,11 +59,12 @@ class ClientConfig:
     retry_after_cap: float = 30.0
     url_credentials: BasicCredentials | None = field(default=None, repr=False)
     ws_credentials: BasicCredentials | None = field(default=None, repr=False)
+    ollama_credentials: BasicCredentials | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         shown = []
         for name in self.__dataclass_fields__:
-            if name in ("auth_token", "url_credentials", "ws_credentials"):
+            if name in ("auth_token", "url_credentials", "ws_credentials", "ollama_credentials"):
                 continue
             value = getattr(self, name)
             if name in ("base_url", "ws_url", "ollama_url"):
@@ -77,6 +78,11 @@ class ClientConfig:
             return f"Bearer {self.auth_token}"
         credentials = self.ws_credentials if ws else self.url_credentials
         return basic_authorization(credentials) if credentials else None
+
+    def ollama_authorization(self) -> str | None:
+        """HTTP Basic auth for Ollama from credentials that were embedded in ``OLLAMA_URL`` (the bearer token is
+        Rhetor's and is never sent to Ollama)."""
+        return basic_authorization(self.ollama_credentials) if self.ollama_credentials else None
 
     @property
     def stream_first_event_timeout(self) -> float:
@@ -180,6 +186,9 @@ def resolve_config(
         )
     else:
         ws, ws_credentials = ws_url_for(base), base_credentials
+    ollama, ollama_credentials = split_credentials(
+        checked_url(_first(_env_str(env, "OLLAMA_URL"), DEFAULT_OLLAMA_URL), "OLLAMA_URL")
+    )
 
     timeout_value = _finite(
         _first(timeout, s.get("timeout"), get_env_float("RHETOR_TIMEOUT", None, use_prefix=False, environ=env), 30.0),
@@ -221,10 +230,11 @@ def resolve_config(
             _first(transport, _env_str(env, "RHETOR_TRANSPORT"), "auto"), "RHETOR_TRANSPORT", ("auto", "http", "ws")
         ),
         context_id=_first(s.get("context_id"), _env_str(env, context_env_name(comp))),
-        ollama_url=checked_url(_first(_env_str(env, "OLLAMA_URL"), DEFAULT_OLLAMA_URL), "OLLAMA_URL"),
+        ollama_url=ollama,
         ollama_model=_env_str(env, "OLLAMA_MODEL"),
         url_credentials=base_credentials,
         ws_credentials=ws_credentials,
+        ollama_credentials=ollama_credentials,
     )
 
 

@@ -1,9 +1,10 @@
 """``TektonLLMWebSocketClient``: generation over Rhetor's WebSocket, in both generations — the public class.
 
-A thin class over ``_transport/ws.py``'s ``WebSocketTransport`` (which ``TektonLLMClient`` uses directly when it
-generates over WebSocket). What it adds is what a standalone caller needs: configuration (``resolve_config``),
-dialect detection (``_dialects/detect.py``), request building (``_request.build_request``), callbacks, and pacing of
-reconnects after failed connects by a ``RetryPolicy``.
+A thin class over ``_transport/ws.py``'s ``WebSocketTransport``, built by the same factory as ``TektonLLMClient``'s
+(``_pipeline.ws_transport``). Everything else is borrowed, not owned: configuration (``resolve_config``), dialect
+detection (``_dialects/detect.py``), request building (``_request.build_request``), the empty-answer and
+broken-stream rules (``_pipeline``/``_generation``), reconnect pacing (a ``RetryPolicy`` through
+``utils.retries.Pacing``). What it adds is what a standalone caller needs: callbacks.
 
 Rules (rhetor-protocol.md §5, §7, §10 rows 12–18, §12.4): one request at a time per socket, every frame read under
 a deadline (``frame_timeout``), a socket discarded after a frame timeout, a malformed frame, a classic ``ERROR``
@@ -15,22 +16,23 @@ from __future__ import annotations
 
 import inspect
 import logging
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from contextlib import aclosing
 from typing import Any, Literal, overload
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
 from . import exceptions as exc
-from ._dialects.ws_frames import WS_DIALECTS, codec_for
+from ._dialects.detect import detect_ws_dialect
+from ._dialects.ws_frames import WS_DIALECTS
+from ._generation import _failure, _incomplete
+from ._pipeline import first_event, ws_transport
 from ._request import LLMRequest, RequestDefaults, StreamEvent, build_request, options_dict
 from ._transport.ws import WebSocketTransport
 from ._urls import http_base_for_ws_url, safe_url
 from .config import ClientConfig, resolve_config
 from .models import StreamingChunk
-from .utils.retries import RetryPolicy
+from .utils.retries import Pacing, RetryPolicy
 
 __all__ = ["TektonLLMWebSocketClient", "http_base_for_ws_url"]
 
@@ -57,7 +59,9 @@ class TektonLLMWebSocketClient:
 
     ``timeout`` (default ``RHETOR_TIMEOUT`` or 30 s) bounds connecting; ``frame_timeout`` (default ``timeout``)
     bounds the wait for each frame of an answer. A failed connect raises at once; while connects keep failing, the
-    next one waits the retry policy's backoff from ``reconnect_interval`` ms (jittered, doubling, at most 30 s).
+    next one waits the backoff of ``retry_policy`` from ``reconnect_interval`` ms (jittered, doubling, at most 30 s).
+    Answers follow ``TektonLLMClient``'s rules: no text at all is ``EmptyAnswerError``; a stream that breaks after
+    text ends with a chunk carrying ``error``, then raises ``IncompleteStreamError`` with the partial text.
     """
 
     def __init__(
@@ -95,9 +99,8 @@ class TektonLLMWebSocketClient:
         self._dialect: str | None = None if self._dialect_choice == "auto" else self._dialect_choice
         self._transport: WebSocketTransport | None = None
         base = reconnect_interval / 1000.0
-        self._reconnects = RetryPolicy(backoff_base=base, backoff_cap=max(base, _MAX_RECONNECT_DELAY))
-        self._failures = 0
-        self._next_attempt_at = 0.0
+        self.retry_policy = RetryPolicy(max_retries=0, backoff_base=base, backoff_cap=max(base, _MAX_RECONNECT_DELAY))
+        self._pacing = Pacing(self.retry_policy)
 
     def __repr__(self) -> str:
         return (
@@ -132,66 +135,35 @@ class TektonLLMWebSocketClient:
 
     # -- connection ----------------------------------------------------------------------------------------------
 
-    async def _resolve_dialect(self, request_id: str | None) -> tuple[str, bool]:
-        """The dialect to speak, and whether it is settled (a failed detection is retried on the next connect)."""
-        if self._dialect is not None:
-            return self._dialect, True
-        if urlsplit(self.url).path in ("", "/"):
-            return "adapter", True  # Rhetor serves /ws; the LLM Adapter service's socket has no path
-        from ._dialects.detect import detect_dialect
-        from ._transport.http import HttpTransport
-
-        probe = HttpTransport(
-            http_base_for_ws_url(self.url),
-            timeout=self._config.connect_timeout,
-            connect_timeout=self._config.connect_timeout,
-            authorization=self._config.authorization(ws=True),
-        )
-        try:
-            return await detect_dialect(probe, request_id), True
-        except exc.ConfigurationError:
-            return "adapter", True  # the health body said: LLM Adapter service
-        except exc.TektonLLMError as error:
-            logger.info("cannot detect the Rhetor generation at %s (%s); assuming v1", probe.display_url, error.message)
-            return "v1", False
-        finally:
-            await probe.aclose()
-
     async def _ready(self, request_id: str | None) -> WebSocketTransport:
         """The transport, connected: reconnects wait the retry policy's backoff while connects keep failing."""
         transport = self._transport
         if transport is None or not transport.connected:
-            wait = self._next_attempt_at - time.monotonic()
-            if wait > 0:
-                await self._reconnects.sleep(wait)
-            dialect, settled = await self._resolve_dialect(request_id)
-            if settled:
-                self._dialect = dialect
-            transport = self._transport_for(dialect)
-            try:
-                await transport.connect()
-            except exc.TektonLLMError as error:
-                self._next_attempt_at = time.monotonic() + self._reconnects.delay(error, self._failures)
-                self._failures += 1
-                raise
-            self._failures = 0
-            self._next_attempt_at = 0.0
-        return transport
-
-    def _transport_for(self, dialect: str) -> WebSocketTransport:
-        if self._transport is None:
-            self._transport = WebSocketTransport(
-                self.url,
-                codec_for(dialect, self.component_id),
-                authorization=self._config.authorization(ws=True),
-                open_timeout=self._config.connect_timeout,
+            await self._pacing.wait()
+            dialect = self._dialect
+            if dialect is None:  # a failed detection is asked again on the next connect
+                dialect, settled = await detect_ws_dialect(
+                    self.url,
+                    authorization=self._config.authorization(ws=True),
+                    timeout=self._config.connect_timeout,
+                    request_id=request_id,
+                )
+                self._dialect = dialect if settled else None
+            transport = self._transport = ws_transport(
+                self._transport,
+                self._config,
+                dialect,
                 frame_timeout=self.frame_timeout,
                 close_timeout=min(2.0, self.timeout),
                 on_close=self._closed,
             )
-        elif self._transport.codec.dialect != dialect:
-            self._transport.codec = codec_for(dialect, self.component_id)
-        return self._transport
+            try:
+                await transport.connect()
+            except exc.TektonLLMError as error:
+                self._pacing.failed(error)
+                raise
+            self._pacing.succeeded()
+        return transport
 
     async def connect(self) -> None:
         """Open the socket now (classic: and register). Raises ``ConnectionError``/``TimeoutError`` on failure."""
@@ -216,7 +188,8 @@ class TektonLLMWebSocketClient:
 
         An answer without any text is not an error here: it is just the done event, flagged
         ``raw={"empty_answer": True}``. The standalone methods (``generate``/``stream``/``chat``) raise
-        ``ProviderError`` with ``details={"reason": "empty_answer"}`` instead. Nothing is retried.
+        ``EmptyAnswerError`` (a ``ProviderError``, ``details={"reason": "empty_answer"}``) instead. Nothing is
+        retried.
         """
         async with aclosing(self._events(request, single_message=False, allow_empty=True)) as events:
             async for event in events:
@@ -225,22 +198,36 @@ class TektonLLMWebSocketClient:
     async def _events(
         self, request: LLMRequest, *, single_message: bool, allow_empty: bool = False
     ) -> AsyncGenerator[StreamEvent, None]:
+        """The answer's events; the same honesty rules as ``TektonLLMClient`` (``_pipeline``/``_generation``): an
+        answer without text is ``EmptyAnswerError`` (unless ``allow_empty``), and one that breaks after text ends
+        with a done event carrying ``error``, then raises ``IncompleteStreamError`` with the partial text."""
+        parts: list[str] = []
         try:
             transport = await self._ready(request.request_id)
             async with aclosing(transport.exchange(request, single_message=single_message)) as events:
+                if not allow_empty:
+                    first = await first_event(events, request, transport.codec.dialect)
+                    parts.append(first.text)
+                    await self._notify(self.on_message, self._chunk(first, request))
+                    yield first
+                    if first.done:
+                        return
                 async for event in events:
-                    if event.done and not allow_empty and event.raw and event.raw.get("empty_answer"):
-                        raise exc.ProviderError(
-                            "empty answer: Rhetor sent no text (its provider is probably unavailable)",
-                            request_id=request.request_id,
-                            dialect=transport.codec.dialect,
-                            details={"reason": "empty_answer"},
-                        )
+                    if event.text:
+                        parts.append(event.text)
                     await self._notify(self.on_message, self._chunk(event, request))
                     yield event
         except exc.TektonLLMError as error:
-            await self._notify(self.on_error, error)
-            raise
+            if not parts:
+                await self._notify(self.on_error, error)
+                raise
+            failure = _failure(error)
+            final = StreamEvent(done=True, error=failure.message)
+            incomplete = _incomplete(failure, parts, request)
+            await self._notify(self.on_message, self._chunk(final, request))
+            await self._notify(self.on_error, incomplete)
+            yield final
+            raise incomplete from failure
 
     @staticmethod
     def _chunk(event: StreamEvent, request: LLMRequest) -> StreamingChunk:
@@ -251,6 +238,7 @@ class TektonLLMWebSocketClient:
             provider=event.provider or "",
             done=event.done,
             fallback=event.fallback,
+            error=event.error,
             request_id=request.request_id,
         )
 

@@ -78,16 +78,31 @@ async def test_as_shipped_v1_without_a_websocket_reports_the_http_error_and_stay
         return raw_server.response(404, b'{"detail":"Not Found"}')  # no /ws here: the handshake is refused
 
     server = await raw_server.start(reply)
-    client = make_client(server.url, api="v1", max_retries=0)
+    client = make_client(server.url, api="v1", max_retries=2)
     for _ in range(2):
         with pytest.raises(exc.ServerError) as info:
             await client.generate_text("as shipped, no socket")
         assert info.value.status_code == 500
-        assert "route_request" in info.value.message
-        assert "WebSocket" in info.value.message and "also tried" in info.value.message
+        assert info.value.message.startswith("ModelRouter.route_request() got an unexpected keyword argument")
+        assert f"(WebSocket {server.url.replace('http', 'ws')}/ws also tried" in info.value.message
         assert client.transport == "http"
+    # Not retried (the WebSocket could not fix it), and "no WebSocket here" is remembered: /ws is asked once.
     assert server.paths("POST") == ["/api/v1/chat", "/api/v1/chat"]
-    assert server.paths("GET") == ["/ws", "/ws"]
+    assert server.paths("GET") == ["/ws"]
+
+
+async def test_a_500_merely_mentioning_route_request_is_transient_not_as_shipped(
+    raw_server: RawServers, make_client: Any
+) -> None:
+    server = await raw_server.start(
+        lambda _r: raw_server.response(500, b'{"detail":"upstream route_request timed out"}')
+    )
+    client = make_client(server.url, api="v1", max_retries=1)
+    with pytest.raises(exc.ServerError) as info:
+        await client.generate_text("transient")
+    assert "WebSocket" not in info.value.message
+    assert server.paths("POST") == ["/api/v1/chat", "/api/v1/chat"]  # retried like any 500
+    assert server.paths("GET") == []  # and no WebSocket handshake
 
 
 async def test_as_shipped_stream_fingerprint_switches_when_the_websocket_is_there(

@@ -12,7 +12,7 @@ import pytest
 from tekton_llm_client import ClientSettings, LLMSettings, TektonLLMClient, TektonLLMWebSocketClient
 from tekton_llm_client import exceptions as exc
 from tekton_llm_client.config import resolve_config
-from tekton_llm_client.testing import closed_port
+from tekton_llm_client.testing import OllamaTestServer, closed_port
 
 SECRET = "sk-ant-9f3c1e-url-secret"
 TOKEN = "bearer-7d2a-token"
@@ -133,3 +133,18 @@ async def test_connection_errors_name_no_secret(
         await client.generate_text("nobody home")
     assert "127.0.0.1" in str(info.value)
     assert _leaks(str(info.value), repr(info.value), _client_logs(debug_logs)) == []
+
+
+async def test_ollama_url_credentials_are_basic_auth_and_in_no_log_or_repr(
+    make_client: Any, monkeypatch: pytest.MonkeyPatch, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    with OllamaTestServer() as ollama:
+        monkeypatch.setenv("OLLAMA_URL", _with_credentials(ollama.url))
+        client = make_client(f"http://127.0.0.1:{closed_port()}", use_fallback=True, max_retries=0)
+        assert client.config.ollama_url == ollama.url
+        response = await client.generate_text("via ollama")
+        assert response.provider == "ollama" and response.content == 'Ollama received: "via ollama"'
+        assert ollama.requests[-1].headers["authorization"] == BASIC
+    assert any("HTTP Request: POST" in r.getMessage() and "/api/chat" in r.getMessage() for r in debug_logs.records)
+    assert _leaks(_client_logs(debug_logs), repr(client.config), str(client.config), repr(client)) == []
+    assert client.config.ollama_authorization() == BASIC

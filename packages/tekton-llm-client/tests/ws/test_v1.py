@@ -115,10 +115,11 @@ async def test_provider_error_chunk_fails_the_request_and_keeps_the_socket(
     server.faults.error_after_chunks = 2
     server.faults.error_message = "provider exploded"
     ws = make_ws(server.ws_url, dialect="v1")
-    with pytest.raises(exc.ProviderError) as caught:
+    with pytest.raises(exc.IncompleteStreamError) as caught:
         await ws.generate("one")
-    assert caught.value.message == "provider exploded"
-    assert caught.value.details == {"partial_text": chat_answer("one", 1)[:20]}
+    assert caught.value.partial_text == chat_answer("one", 1)[:20]
+    assert isinstance(caught.value.__cause__, exc.ProviderError)
+    assert caught.value.__cause__.message == "provider exploded"
     server.faults.error_after_chunks = None
     assert (await ws.generate("two")).startswith('I received your message: "two"')
     # stream_complete after the error chunk was consumed, so the same socket served the next request.
@@ -140,15 +141,41 @@ async def test_request_error_frame_not_initialized_is_service_unavailable(
     assert [f.connection for f in server.ws_frames] == [1, 1]
 
 
-async def test_all_empty_answer_is_a_detectable_provider_error(make_server: MakeServer, make_ws: MakeWS) -> None:
+async def test_all_empty_answer_is_an_empty_answer_error(make_server: MakeServer, make_ws: MakeWS) -> None:
     server = make_server("v1")
     server.faults.provider_unavailable = True
-    ws = make_ws(server.ws_url, dialect="v1")
-    with pytest.raises(exc.ProviderError) as caught:
+    errors: list[Exception] = []
+    ws = make_ws(server.ws_url, dialect="v1", on_error=errors.append)
+    with pytest.raises(exc.EmptyAnswerError) as caught:
         await ws.generate("anyone there?")
-    assert caught.value.details == {"reason": "empty_answer"}
-    with pytest.raises(exc.ProviderError):
+    assert caught.value.details == {"reason": "empty_answer"} and caught.value.unavailable
+    with pytest.raises(exc.EmptyAnswerError):
         _ = [c async for c in ws.stream("anyone there?")]
+    assert [type(e) for e in errors] == [exc.EmptyAnswerError, exc.EmptyAnswerError]
+
+
+async def test_provider_error_after_text_ends_the_stream_like_the_client_does(
+    make_server: MakeServer, make_ws: MakeWS, chat_answer: Callable[..., str]
+) -> None:
+    """MIGRATION §10: a stream that broke after text ends with a chunk carrying ``error``, then
+    ``IncompleteStreamError`` with the partial text — in the public WebSocket client as in ``TektonLLMClient``."""
+    server = make_server("v1")
+    server.faults.error_after_chunks = 2
+    server.faults.error_message = "provider exploded"
+    seen: list[StreamingChunk] = []
+    errors: list[Exception] = []
+    ws = make_ws(server.ws_url, dialect="v1", on_message=seen.append, on_error=errors.append)
+    chunks: list[StreamingChunk] = []
+    with pytest.raises(exc.IncompleteStreamError) as caught:
+        async for chunk in ws.stream("partial"):
+            chunks.append(chunk)
+    partial = chat_answer("partial", 1)[:20]
+    assert caught.value.partial_text == partial
+    assert "".join(c.chunk for c in chunks) == partial
+    assert chunks[-1].done and chunks[-1].chunk == "" and chunks[-1].error == "provider exploded"
+    assert [c.done for c in chunks].count(True) == 1
+    assert [c.error for c in seen] == [c.error for c in chunks]
+    assert errors == [caught.value]
 
 
 async def test_stream_request_flags_an_empty_answer_for_the_caller(make_server: MakeServer, make_ws: MakeWS) -> None:
@@ -221,8 +248,9 @@ async def test_non_json_server_frame_is_a_protocol_error_and_the_socket_is_repla
     server = make_server("v1")
     server.faults.malformed_after_chunks = 1
     ws = make_ws(server.ws_url, dialect="v1")
-    with pytest.raises(exc.ProtocolError):
+    with pytest.raises(exc.IncompleteStreamError) as caught:  # after one chunk of text: the partial text is kept
         await ws.generate("garbled")
+    assert isinstance(caught.value.__cause__, exc.ProtocolError) and caught.value.partial_text
     server.faults.malformed_after_chunks = None
     assert (await ws.generate("clean")).startswith('I received your message: "clean"')
     assert [f.connection for f in server.ws_frames] == [1, 2]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from .. import exceptions as exc
 from .._transport.http import HttpTransport
+from .._urls import http_base_for_ws_url
 
-__all__ = ["detect_dialect", "dialect_from_health"]
+__all__ = ["detect_dialect", "detect_ws_dialect", "dialect_from_health"]
 
 logger = logging.getLogger("tekton_llm_client")
 
@@ -73,3 +75,26 @@ async def detect_dialect(transport: HttpTransport, request_id: str | None = None
             return decided
     logger.warning("could not tell the Rhetor generation of %s; assuming v1", transport.display_url)
     return "v1"
+
+
+async def detect_ws_dialect(
+    ws_url: str, *, authorization: str | None, timeout: float, request_id: str | None = None
+) -> tuple[str, bool]:
+    """The generation behind a WebSocket URL, and whether that is settled (a failed probe is not: ask again later).
+
+    Rhetor serves ``/ws``; the retired LLM Adapter service's socket has no path. Otherwise the HTTP side of the same
+    server is probed as :func:`detect_dialect` does; an unreachable one reads as v1, unsettled."""
+    if urlsplit(ws_url).path in ("", "/"):
+        return "adapter", True
+    probe = HttpTransport(
+        http_base_for_ws_url(ws_url), timeout=timeout, connect_timeout=timeout, authorization=authorization
+    )
+    try:
+        return await detect_dialect(probe, request_id), True
+    except exc.ConfigurationError:
+        return "adapter", True  # the health body said: LLM Adapter service
+    except exc.TektonLLMError as error:
+        logger.info("cannot detect the Rhetor generation at %s (%s); assuming v1", probe.display_url, error.message)
+        return "v1", False
+    finally:
+        await probe.aclose()

@@ -53,6 +53,18 @@ class SSEParser:
                 self._data, self._event = [], ""
         return messages
 
+    def close(self) -> str | None:
+        """At the end of the body: what was left unfinished (an unterminated line or event), else ``None``.
+
+        The spec discards an event the body did not terminate; the caller must not treat that as a clean end."""
+        pending, data, event = self._pending, self._data, self._event
+        self._pending, self._data, self._event, self._cr = "", [], "", False
+        if pending:
+            return "an unterminated line"
+        if data or event:
+            return "an event without its terminating blank line"
+        return None
+
     def _field(self, line: str) -> None:
         name, colon, value = line.partition(":")
         if not name:

@@ -14,7 +14,7 @@ from typing import Any
 from .. import exceptions as exc
 from .._request import LLMRequest, StreamEvent
 from .._transport.http import HttpTransport
-from .._urls import safe_url
+from .._urls import safe_url, split_credentials
 
 __all__ = ["OllamaAdapter"]
 
@@ -27,10 +27,27 @@ class OllamaAdapter:
 
     name = "ollama"
 
-    def __init__(self, url: str, model: str | None = None, timeout: float = 30.0, connect_timeout: float = 2.0) -> None:
-        self.url = url.rstrip("/")
+    def __init__(
+        self,
+        url: str,
+        model: str | None = None,
+        timeout: float = 30.0,
+        connect_timeout: float = 2.0,
+        *,
+        authorization: str | None = None,
+    ) -> None:
+        # Credentials embedded in the URL become an explicit Basic auth: no URL kept, logged (httpx logs every
+        # request's URL at INFO) or put in an error holds them. An explicit ``authorization`` wins.
+        url, credentials = split_credentials(url.rstrip("/"))
+        if authorization is None and credentials is not None:
+            from ..config import basic_authorization
+
+            authorization = basic_authorization(credentials)
+        self.url = url
         self.model = model or DEFAULT_OLLAMA_MODEL
-        self._http = HttpTransport(self.url, timeout=timeout, connect_timeout=min(connect_timeout, timeout))
+        self._http = HttpTransport(
+            self.url, timeout=timeout, connect_timeout=min(connect_timeout, timeout), authorization=authorization
+        )
 
     def __repr__(self) -> str:
         return f"OllamaAdapter(url={safe_url(self.url)!r}, model={self.model!r})"

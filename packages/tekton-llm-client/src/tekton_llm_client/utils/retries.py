@@ -18,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 
 from ..exceptions import TektonLLMError
 
-__all__ = ["Attempt", "RetryPolicy"]
+__all__ = ["Attempt", "Pacing", "RetryPolicy"]
 
 logger = logging.getLogger("tekton_llm_client")
 
@@ -92,3 +93,28 @@ class RetryPolicy:
             )
             await self.sleep(wait)
             number += 1
+
+
+@dataclass(slots=True)
+class Pacing:
+    """The policy's backoff spread over separate calls: each failed call raises at once, and the next call waits
+    the delay its predecessors' failures earned (reset by a success). For reconnects of a long-lived socket."""
+
+    policy: RetryPolicy
+    failures: int = 0
+    next_at: float = 0.0
+
+    async def wait(self) -> None:
+        """Sleep (the policy's ``sleep``) until the next attempt is due."""
+        wait = self.next_at - time.monotonic()
+        if wait > 0:
+            await self.policy.sleep(wait)
+
+    def failed(self, error: TektonLLMError) -> None:
+        """Record a failed attempt: the next one waits the policy's delay for it."""
+        self.next_at = time.monotonic() + self.policy.delay(error, self.failures)
+        self.failures += 1
+
+    def succeeded(self) -> None:
+        """Record a successful attempt: the next one need not wait."""
+        self.failures, self.next_at = 0, 0.0

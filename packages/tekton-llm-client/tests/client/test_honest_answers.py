@@ -91,6 +91,23 @@ async def test_as_shipped_v1_without_a_websocket_reports_the_http_error_and_stay
     assert server.paths("GET") == ["/ws"]
 
 
+async def test_no_websocket_is_remembered_only_for_the_breaker_cooldown(
+    raw_server: RawServers, make_client: Any
+) -> None:
+    def reply(request: RawRequest) -> list[bytes]:
+        if request.path == "/api/v1/chat":
+            return raw_server.response(500, SHIPPED_CHAT)
+        return raw_server.response(404, b'{"detail":"Not Found"}')
+
+    server = await raw_server.start(reply)
+    client = make_client(server.url, api="v1", max_retries=2, breaker_cooldown=0.0)
+    for _ in range(2):
+        with pytest.raises(exc.ServerError, match="also tried"):
+            await client.generate_text("a WebSocket may have been deployed since")
+    assert server.paths("POST") == ["/api/v1/chat", "/api/v1/chat"]  # still never retried
+    assert server.paths("GET") == ["/ws", "/ws"]  # the memory expired: /ws asked again
+
+
 async def test_a_500_merely_mentioning_route_request_is_transient_not_as_shipped(
     raw_server: RawServers, make_client: Any
 ) -> None:

@@ -13,7 +13,7 @@ import email.utils
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -262,7 +262,7 @@ class HttpTransport:
         first_event_timeout: float,
         idle_timeout: float,
         dialect: str | None = None,
-    ) -> AsyncIterator[list[SSEMessage]]:
+    ) -> AsyncGenerator[list[SSEMessage], None]:
         """POST and yield the SSE events until the server closes the body, as the batches each network read
         completed (never empty; one generator step per read, not per event — benchmark P3).
 

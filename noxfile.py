@@ -266,6 +266,11 @@ def bench(session: nox.Session) -> None:
     session.install("rich>=13.7", "libcst>=1.4")
     _install_client(session, "testing")
     session.install("-e", str(SHIMS), "-e", str(CODEMODS))
+    # Bytecode as a pip install leaves it: uv does not compile on install, and where PYTHONDONTWRITEBYTECODE is set
+    # nothing is ever cached, so every timed run would include compiling libcst, pydantic and httpx from source.
+    site = session.run("python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", silent=True)
+    sources = [str(path / "src") for path in (CLIENT, SHIMS, CODEMODS)]
+    session.run("python", "-m", "compileall", "-q", "-j", "0", str(site).strip(), *sources, silent=True)
     for script in (
         CLIENT / "benchmarks" / "bench_client.py",
         CODEMODS / "benchmarks" / "bench_rewrite.py",

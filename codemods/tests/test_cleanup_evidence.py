@@ -116,7 +116,8 @@ def test_a_use_in_another_component_keeps_it_when_the_tree_is_known(tmp_path, cl
     (root / ".git").rmdir()
     result = cli("cleanup", root / "Terma")
     assert result.out == f"unused   {adapter}  (terma.core.llm_adapter)\n"
-    assert "uses were searched for only in the given paths" in result.err
+    assert f"no .git above {root / 'Terma'}, so uses were searched for in it alone as the whole tree" in result.err
+    assert "pass --root TREE" in result.err
     assert adapter.exists()
 
 

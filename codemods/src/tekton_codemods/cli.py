@@ -283,8 +283,9 @@ def _search_scope(args: argparse.Namespace, settings: Settings, found: Discovery
     else the nearest folder above the paths holding ``.git`` or ``.hg``; without either, only the paths."""
     root = args.root or find_tree_root(args.paths)
     if root is None:
-        note = "tekton-migrate: note: uses were searched for only in the given paths (no .git above them); "
-        return found, note + "pass --root TREE to search the whole tree"
+        shown = ", ".join(str(path) for path in args.paths)
+        note = f"tekton-migrate: note: no .git above {shown}, so uses were searched for in it alone as the whole tree; "
+        return found, note + "if it is part of a larger tree, pass --root TREE"
     whole = discover([root], settings.exclude)
     known = {os.path.realpath(path) for path in whole.files}
     whole.files += [path for path in found.files if os.path.realpath(path) not in known]

@@ -90,7 +90,10 @@ def test_websocket_is_closed_when_asyncio_run_shuts_down(make_server: Any) -> No
         asyncio.run(main())
     assert kept[1] is not None
     assert _established_to(port) == 0
-    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+    # Only the client's own resources count: an earlier async test's event loop, left for the garbage collector by
+    # older pytest-asyncio releases (0.25, the floor), may be reported while this one runs.
+    leaks = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert [m for m in leaks if "socket" in m or "transport" in m] == []
 
 
 async def test_one_pool_per_client_reused(server: Any) -> None:

@@ -160,6 +160,24 @@ def test_config_get_and_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert on_disk["server"] == {"host": "0.0.0.0", "port": {"inner": "x"}}
 
 
+def test_config_write_that_fails_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    config = Config(str(path))
+    config.set("llm.model", "kept")
+    before = path.read_bytes()
+    path.chmod(0o640)
+
+    with pytest.raises(TypeError):
+        config.set("llm.unserialisable", object())  # json fails: the legacy open("w") had truncated the file already
+
+    assert path.read_bytes() == before
+    config.set("llm.unserialisable", None)
+    config.set("llm.model", "changed")
+    assert json.loads(path.read_text())["llm"]["model"] == "changed"
+    assert path.stat().st_mode & 0o777 == 0o640  # replaced atomically, with the file's own permissions
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["config.json"]  # no temporary file left
+
+
 def test_config_provider_table(tmp_path: Path) -> None:
     config = Config(str(tmp_path / "c.json"))
 

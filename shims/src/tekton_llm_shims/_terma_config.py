@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from tekton_llm_client._files import atomic_write
+
 from ._providers import TERMA_LLM_PROVIDERS
 
 __all__ = ["DEFAULT_CONFIG_PATH", "DEFAULT_SYSTEM_PROMPT", "LLM_PROVIDERS", "RECHECK_SECONDS", "Config"]
@@ -163,8 +165,8 @@ class Config:
         if directory:
             os.makedirs(directory, exist_ok=True)
         _parsed.pop(self.config_path, None)
-        with open(self.config_path, "w", encoding="utf-8") as handle:
-            json.dump(self._data, handle, indent=2)
+        # Atomic, so a crash never leaves half a config file for the next start to choke on.
+        atomic_write(self.config_path, json.dumps(self._data, indent=2), new_mode=0o644)
 
     def _lookup(self, key: str, default: Any = None) -> tuple[Any, str]:
         """``get``, plus where the value came from: the variable's name, ``"file"`` or ``"default"``."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from ._files import atomic_write
 from ._urls import safe_url
 from .exceptions import ConfigurationError
 
@@ -142,5 +143,6 @@ def save_settings(settings: ClientSettings, file_path: str) -> bool:
     payload = settings.model_dump(mode="json", exclude={"auth_token"})
     if isinstance(payload.get("llm"), dict):
         payload["llm"].pop("auth_token", None)
-    Path(file_path).write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    # Replaced atomically (a crash never leaves half a settings file); a new file gets the usual 0o644.
+    atomic_write(file_path, json.dumps(payload, indent=2), new_mode=0o644)
     return True

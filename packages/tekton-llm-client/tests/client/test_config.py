@@ -123,3 +123,19 @@ async def test_request_id_header_and_logging(
     line = next(r.getMessage() for r in caplog.records if "/api/v1/chat" in r.getMessage())
     assert "POST" in line and "200" in line and response.request_id in line and "ms" in line  # type: ignore[operator]
     assert "logged body text" not in caplog.text  # no bodies above DEBUG
+
+
+def test_save_settings_replaces_the_file_atomically_without_the_token(tmp_path: Any) -> None:
+    from tekton_llm_client import load_settings, save_settings
+
+    path = tmp_path / "settings.json"
+    path.write_text("{}")
+    path.chmod(0o640)
+    settings = ClientSettings(component_id="saver", timeout=12.5, auth_token="sk-never-on-disk")
+
+    assert save_settings(settings, str(path)) is True
+
+    assert "sk-never-on-disk" not in path.read_text()
+    assert load_settings("saver", str(path), load_from_env=False).timeout == 12.5
+    assert path.stat().st_mode & 0o777 == 0o640  # the file's own permissions kept across the replacement
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["settings.json"]  # no temporary file left behind

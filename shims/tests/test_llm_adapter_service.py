@@ -299,14 +299,9 @@ def test_the_service_needs_nothing_from_the_clients_testing_package() -> None:
     assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
 
 
-def test_the_testing_package_re_exports_the_protocol_and_sockets() -> None:
-    """Code that imported them from ``tekton_llm_client.testing`` keeps working, with the very same objects."""
-    from tekton_llm_client import _adapter_protocol, _sockets
-    from tekton_llm_client.testing import adapter_protocol, sockets
+def test_the_testing_package_re_exports_the_socket_helpers() -> None:
+    """Tests import the socket helpers from ``tekton_llm_client.testing``: the very objects the service uses."""
+    from tekton_llm_client import _sockets, testing
 
-    assert adapter_protocol.EnvelopeSession is _adapter_protocol.EnvelopeSession
-    assert adapter_protocol.register_http is _adapter_protocol.register_http
-    assert (sockets.listen, sockets.closed_port, sockets.http_base) == (
-        _sockets.listen, _sockets.closed_port, _sockets.http_base,
-    )
+    assert (testing.listen, testing.closed_port) == (_sockets.listen, _sockets.closed_port)
     assert listen is _sockets.listen

@@ -6,8 +6,7 @@ shims' compatibility service (answers from Rhetor). From here both take the requ
 (``REGISTER``, ``STATUS``, ``LLM_REQUEST``; silence for anything else); each brings its backend and its WebSocket
 transport, and reads each frame with :func:`frame_text` (text and binary frames alike). It lives in the client,
 outside ``testing`` (a production service imports it), because that is the one place both distributions reach;
-it needs FastAPI (the ``testing`` extra here, the ``service`` extra of the shims). ``tekton_llm_client.testing.
-adapter_protocol`` re-exports it.
+it needs FastAPI (the ``testing`` extra here, the ``service`` extra of the shims).
 """
 
 from __future__ import annotations

@@ -42,14 +42,7 @@ _HOMES = {
 }
 
 
-# Modules of the package reachable by their former names here (``from tekton_llm_client.testing import sockets``).
-_MODULES = {"adapter_protocol": ".._adapter_protocol", "sockets": ".._sockets"}
-
-
 def __getattr__(name: str) -> Any:
-    module = _MODULES.get(name)
-    if module is not None:
-        return importlib.import_module(module, __name__)
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

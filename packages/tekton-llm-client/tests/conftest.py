@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -62,3 +64,30 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("RHETOR_", "OLLAMA_", "TEKTON_LLM_")) or name.endswith("_CONTEXT_ID"):
             monkeypatch.delenv(name, raising=False)
+
+
+@dataclass
+class RefusingServer:
+    """A server that answers every WebSocket handshake with 503, counting them."""
+
+    port: int = 0
+    handshakes: int = 0
+
+
+@pytest.fixture
+async def refusing_ws() -> AsyncIterator[RefusingServer]:
+    refusing = RefusingServer()
+
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        refusing.handshakes += 1
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 503 Busy\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        writer.close()
+
+    server = await asyncio.start_server(refuse, "127.0.0.1", 0)
+    refusing.port = server.sockets[0].getsockname()[1]
+    try:
+        yield refusing
+    finally:
+        server.close()
+        await server.wait_closed()

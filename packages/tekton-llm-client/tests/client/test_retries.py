@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -123,31 +122,16 @@ async def test_no_retry_after_first_chunk(server: Any, make_client: Any) -> None
         assert server.attempts(path) == 1
 
 
-async def test_websocket_reconnects_are_paced_by_the_retry_policy_alone(make_client: Any) -> None:
+async def test_websocket_reconnects_are_paced_by_the_retry_policy_alone(make_client: Any, refusing_ws: Any) -> None:
     """A refused WebSocket handshake: exactly ``max_retries + 1`` connects, and no wait but the policy's."""
-    accepted = 0
-
-    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal accepted
-        accepted += 1
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 503 Busy\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-        writer.close()
-
-    server = await asyncio.start_server(refuse, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
     waits: list[float] = []
 
     async def record(delay: float) -> None:
         waits.append(delay)
 
-    try:
-        client = make_client(f"http://127.0.0.1:{port}", api="v1", transport="ws", max_retries=2)
-        client.retry_policy.sleep = record
-        with pytest.raises(exc.ServiceUnavailableError):
-            await client.generate_text("nobody there")
-    finally:
-        server.close()
-        await server.wait_closed()
-    assert accepted == 3
+    client = make_client(f"http://127.0.0.1:{refusing_ws.port}", api="v1", transport="ws", max_retries=2)
+    client.retry_policy.sleep = record
+    with pytest.raises(exc.ServiceUnavailableError):
+        await client.generate_text("nobody there")
+    assert refusing_ws.handshakes == 3
     assert len(waits) == 2

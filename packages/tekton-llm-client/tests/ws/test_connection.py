@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from tekton_llm_client import exceptions as exc
@@ -165,21 +165,10 @@ async def test_async_with_connects_and_closes(make_server: MakeServer) -> None:
         await ws.close()
 
 
-async def test_reconnects_are_paced_by_the_clients_one_retry_policy() -> None:
+async def test_reconnects_are_paced_by_the_clients_one_retry_policy(refusing_ws: Any) -> None:
     """Each failed connect raises at once; the next one waits the policy's backoff (base ``reconnect_interval``,
     doubling), through the policy's own ``sleep`` — no second backoff anywhere."""
-    handshakes = 0
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal handshakes
-        handshakes += 1
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 503 Busy\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-        writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    ws = TektonLLMWebSocketClient("c", f"ws://127.0.0.1:{port}/ws", dialect="v1", reconnect_interval=1000)
+    ws = TektonLLMWebSocketClient("c", f"ws://127.0.0.1:{refusing_ws.port}/ws", dialect="v1", reconnect_interval=1000)
     waits: list[float] = []
 
     async def record(delay: float) -> None:
@@ -192,8 +181,6 @@ async def test_reconnects_are_paced_by_the_clients_one_retry_policy() -> None:
             with pytest.raises(exc.ServiceUnavailableError):
                 await ws.connect()
     finally:
-        server.close()
-        await server.wait_closed()
         await ws.close()
-    assert handshakes == 3
+    assert refusing_ws.handshakes == 3
     assert len(waits) == 2 and waits[0] == pytest.approx(1.0, abs=0.05) and waits[1] == pytest.approx(2.0, abs=0.05)

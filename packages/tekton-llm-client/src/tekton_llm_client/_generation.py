@@ -161,39 +161,28 @@ class Generation:
         started = time.perf_counter()
         answer = await self.pipeline.open(request)
         event = answer.first
-        if answer.rest is None and not request.stop:  # the common case, one JSON answer: nothing to read or cut
-            return CompletionResponse(
-                content=event.text,
-                model=event.model or request.model or "",
-                provider=event.provider or request.provider or "",
-                finish_reason="stop",
-                usage=_usage(event),
-                context_id=event.context_id or request.context_id or "",
-                fallback=event.fallback,
-                latency=time.perf_counter() - started,
-                error=event.error,
-                request_id=request.request_id,
-            )
         shape = _Shape(request)
         shape.update(event)
-        cutter = StopCutter(request.stop or [])
-        parts = [cutter.feed(event.text)]
-        try:
-            if answer.rest is not None and not event.done:
-                async for event in answer.rest:
-                    shape.update(event)
-                    parts.append(cutter.feed(event.text))
-                    if event.done or cutter.stopped:
-                        break
-        finally:
-            await answer.aclose()  # also when the first event was the last: its transport is released now
-        parts.append(cutter.flush())
-        text = "".join(parts)
+        if answer.rest is None and not request.stop:  # the common case, one JSON answer: nothing to read or cut
+            text = event.text
+        else:
+            cutter = StopCutter(request.stop or [])
+            parts = [cutter.feed(event.text)]
+            try:
+                if answer.rest is not None and not event.done:
+                    async for event in answer.rest:
+                        shape.update(event)
+                        parts.append(cutter.feed(event.text))
+                        if event.done or cutter.stopped:
+                            break
+            finally:
+                await answer.aclose()  # also when the first event was the last: its transport is released now
+            parts.append(cutter.flush())
+            text = "".join(parts)
         return CompletionResponse(
             content=text,
             model=shape.model,
             provider=shape.provider,
-            finish_reason="stop",
             usage=_usage(event),
             context_id=shape.context_id,
             fallback=shape.fallback,

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from ._urls import BasicCredentials, checked_url, safe_url, split_credentials, ws_url_for
+from ._urls import _HTTP, _WS, BasicCredentials, checked_url, safe_url, split_credentials, ws_url_for
 from .env import get_env_float, get_env_int
 from .exceptions import ConfigurationError
 from .settings import ClientSettings, LLMSettings
@@ -125,6 +125,11 @@ def _optional_finite(value: float | None, name: str) -> float | None:
     return None if value is None else _finite(value, name)
 
 
+def _env_seconds(env: Mapping[str, str], name: str) -> float | None:
+    """An optional finite number of seconds from the (unprefixed) environment variable ``name``."""
+    return _optional_finite(get_env_float(name, None, use_prefix=False, environ=env), name)
+
+
 def _env_str(env: Mapping[str, str], key: str) -> str | None:
     value = env.get(key)
     return value if value else None
@@ -181,9 +186,7 @@ def resolve_config(
     )
     ws_given = _first(ws_url, _env_str(env, "RHETOR_WS_URL"))
     if ws_given:
-        ws, ws_credentials = split_credentials(
-            ws_url_for(checked_url(str(ws_given), "RHETOR_WS_URL", ("ws", "wss", "http", "https")))
-        )
+        ws, ws_credentials = split_credentials(ws_url_for(checked_url(str(ws_given), "RHETOR_WS_URL", _WS + _HTTP)))
     else:
         ws, ws_credentials = ws_url_for(base), base_credentials
     ollama, ollama_credentials = split_credentials(
@@ -201,9 +204,7 @@ def resolve_config(
     )
     if retries_value < 0:
         raise ConfigurationError("max_retries must be >= 0")
-    connect = _optional_finite(
-        get_env_float("RHETOR_CONNECT_TIMEOUT", None, use_prefix=False, environ=env), "RHETOR_CONNECT_TIMEOUT"
-    )
+    connect = _env_seconds(env, "RHETOR_CONNECT_TIMEOUT")
 
     return ClientConfig(
         component_id=comp,
@@ -215,13 +216,8 @@ def resolve_config(
         model_id=_first(model_arg, s.get("model_id"), ls.get("model"), _env_str(env, "RHETOR_DEFAULT_MODEL")),
         timeout=timeout_value,
         connect_timeout=min(timeout_value, connect or 10.0),
-        first_event_timeout=_optional_finite(
-            get_env_float("RHETOR_FIRST_EVENT_TIMEOUT", None, use_prefix=False, environ=env),
-            "RHETOR_FIRST_EVENT_TIMEOUT",
-        ),
-        idle_timeout=_optional_finite(
-            get_env_float("RHETOR_IDLE_TIMEOUT", None, use_prefix=False, environ=env), "RHETOR_IDLE_TIMEOUT"
-        ),
+        first_event_timeout=_env_seconds(env, "RHETOR_FIRST_EVENT_TIMEOUT"),
+        idle_timeout=_env_seconds(env, "RHETOR_IDLE_TIMEOUT"),
         max_retries=retries_value,
         use_fallback=bool(_first(use_fallback, s.get("use_fallback"), True)),
         auth_token=_first(auth_token, s.get("auth_token"), ls.get("auth_token"), _env_str(env, "RHETOR_AUTH_TOKEN")),

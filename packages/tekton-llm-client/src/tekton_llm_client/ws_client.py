@@ -208,14 +208,14 @@ class TektonLLMWebSocketClient:
                 if not allow_empty:
                     first = await first_event(events, request, transport.codec.dialect)
                     parts.append(first.text)
-                    await self._notify(self.on_message, self._chunk(first, request))
+                    await self._emit(first, request)
                     yield first
                     if first.done:
                         return
                 async for event in events:
                     if event.text:
                         parts.append(event.text)
-                    await self._notify(self.on_message, self._chunk(event, request))
+                    await self._emit(event, request)
                     yield event
         except exc.TektonLLMError as error:
             if not parts:
@@ -224,10 +224,15 @@ class TektonLLMWebSocketClient:
             failure = _failure(error)
             final = StreamEvent(done=True, error=failure.message)
             incomplete = _incomplete(failure, parts, request)
-            await self._notify(self.on_message, self._chunk(final, request))
+            await self._emit(final, request)
             await self._notify(self.on_error, incomplete)
             yield final
             raise incomplete from failure
+
+    async def _emit(self, event: StreamEvent, request: LLMRequest) -> None:
+        """Hand ``event`` to ``on_message`` as a chunk; the chunk is only built when there is a callback."""
+        if self.on_message is not None:
+            await self._notify(self.on_message, self._chunk(event, request))
 
     @staticmethod
     def _chunk(event: StreamEvent, request: LLMRequest) -> StreamingChunk:

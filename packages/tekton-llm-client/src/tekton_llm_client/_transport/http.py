@@ -288,14 +288,11 @@ class HttpTransport:
         (the consumer's own time between batches does not count); ``: ping`` comments reset neither deadline. A
         body cut mid-event raises ``StreamBrokenError`` after the events before the cut.
         """
-        headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
-        if request_id:
-            headers["X-Request-ID"] = request_id
         kind = "first_event"
         streaming = False
         try:
             async with deadline(first_event_timeout) as dl:
-                response = await self._open_stream(path, json_body, headers, request_id, dialect)
+                response = await self._open_stream(path, json_body, request_id, dialect)
                 try:
                     streaming = True
                     parser = SSEParser()
@@ -348,15 +345,16 @@ class HttpTransport:
         return messages
 
     async def _open_stream(
-        self, path: str, json_body: Any, headers: dict[str, str], request_id: str | None, dialect: str | None
+        self, path: str, json_body: Any, request_id: str | None, dialect: str | None
     ) -> httpx.Response:
         """POST with a streamed response; an error status or a body that is not an event stream raises."""
         client = self._get_client()
+        outgoing = self._outgoing(client, "POST", path, json_body, None, request_id, None)
+        outgoing.headers["Accept"] = "text/event-stream"
+        outgoing.headers["Cache-Control"] = "no-store"
         started = time.perf_counter()
         try:
-            response = await client.send(
-                client.build_request("POST", self.url(path), json=json_body, headers=headers), stream=True
-            )
+            response = await client.send(outgoing, stream=True)
         except httpx.HTTPError:
             self._log("POST", path, "failed", started, request_id)
             raise

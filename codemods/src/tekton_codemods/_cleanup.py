@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from ._inventory import InventoryFailure, parse_candidate
 from ._mapping import MigrationMap
 from ._modules import module_name, package_name, resolve_relative
-from ._names import FileRefs, Ref, under
+from ._names import FileRefs, Ref, resolve_file, under
 from ._scan import Candidate
-from ._sketch import sketch
 from ._source import SourceDecodeError, decode_source, source_lines
 
 CleanupStatus = Literal["dead", "deleted", "in-use", "failed"]
@@ -76,31 +76,31 @@ def analyse(candidates: Sequence[Candidate], table: MigrationMap, source_root: P
 
 
 def _analyse_one(candidate: Candidate, table: MigrationMap, source_root: Path | None) -> FileRefs | Unparsed | None:
-    path, file = candidate.path, Path(candidate.path)
-    package, own = package_name(file, source_root), module_name(file, source_root)
-    try:
-        text = decode_source(candidate.data).text
-    except SourceDecodeError as exc:
-        return Unparsed(path, str(exc), candidate.data.decode("latin-1"), package)
-    if not sketch(text, table, package, own, reach=True).reach:
+    parsed = parse_candidate(candidate, source_root, table)
+    if parsed is None:
         return None
-    import libcst as cst
-
-    from ._names import resolve_file, wrap
-    from ._rewrite import syntax_error_text
-
+    if isinstance(parsed, InventoryFailure):
+        package = package_name(Path(candidate.path), source_root)
+        return Unparsed(parsed.path, parsed.error, _readable(candidate.data), package)
+    path, package, own = parsed.path, parsed.package, parsed.own
     try:
-        module = cst.parse_module(text)
-        return resolve_file(path, wrap(module, own, package), table, package, own, file.name == "__init__.py")
-    except cst.ParserSyntaxError as exc:
-        return Unparsed(path, syntax_error_text(text, exc), text, package)
+        return resolve_file(path, parsed.wrapper, table, package, own, Path(path).name == "__init__.py")
     except (RecursionError, ValueError) as exc:
-        return Unparsed(path, f"cannot analyse: {type(exc).__name__}: {exc}", text, package)
+        return Unparsed(path, f"cannot analyse: {type(exc).__name__}: {exc}", parsed.text, package)
+
+
+def _readable(data: bytes) -> str:
+    """The text of a file that could not be analysed, as its doubts are searched for: decoded as the
+    interpreter would, or byte for byte when it cannot be."""
+    try:
+        return decode_source(data).text
+    except SourceDecodeError:
+        return data.decode("latin-1")
 
 
 def find_legacy_modules(files: Sequence[str], table: MigrationMap, source_root: Path | None) -> list[LegacyModule]:
     """Module files in ``files`` whose import name is a mapping key (packages are never candidates)."""
-    last_segments = {key.rsplit(".", 1)[-1] for key in table.mapping}
+    last_segments = table.segments()
     found = []
     for path in files:
         base = os.path.basename(path)

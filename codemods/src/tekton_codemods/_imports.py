@@ -29,7 +29,7 @@ from ._dotted import code_of, dotted_name, name_expr
 from ._mapping import MigrationMap, ModuleMatch
 from ._modules import resolve_relative, unresolved_relative
 from ._records import Change, Unmoved
-from ._usage import NameUsage, collect_usage
+from ._usage import NameUsage
 
 _SmallResult = cst.BaseSmallStatement | cst.FlattenSentinel[cst.BaseSmallStatement] | cst.RemovalSentinel
 _StatementResult = cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel
@@ -51,19 +51,12 @@ class ImportRewriter(cst.CSTTransformer):
         self._plain_moves: dict[str, str] = {}
         self._plain_blocked: dict[str, list[tuple[str, str]]] = {}
         self._package_roots: dict[str, list[str]] = {}
-        self._prepared = False
 
     # -- decisions that depend on the whole file ---------------------------------------------------
-
-    def visit_Module(self, node: cst.Module) -> bool:
-        if not self._prepared:
-            self.prepare(collect_usage(node, self.package))
-        return True
 
     def prepare(self, usage: NameUsage) -> None:
         """Take the decisions that need the whole file, from its census (before visiting any statement)."""
         self._usage = usage
-        self._prepared = True
         self._decide_plain_imports()
         self._package_roots = {
             name: sorted(paths)

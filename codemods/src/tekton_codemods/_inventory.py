@@ -320,16 +320,16 @@ class ParsedFile:
 
 
 def parse_candidate(
-    candidate: Candidate, source_root: Path | None, table: MigrationMap | None = None
+    candidate: Candidate, source_root: Path | None, table: MigrationMap
 ) -> ParsedFile | InventoryFailure | None:
-    """Decode and parse one candidate; what cannot be decoded or parsed comes back as a failure. With
-    ``table``, a candidate the stdlib pre-pass proves cannot reach a legacy module is not parsed (``None``)."""
+    """Decode and parse one candidate; what cannot be decoded or parsed comes back as a failure. A candidate
+    the stdlib pre-pass proves cannot reach a legacy module of ``table`` is not parsed (``None``)."""
     path, data = candidate.path, candidate.data
     file = Path(path)
     package, own = package_name(file, source_root), module_name(file, source_root)
     try:
         text = decode_source(data).text
-        if table is not None and not sketch(text, table, package, own, reach=True).reach:
+        if not sketch(text, table, package, own, reach=True).reach:
             return None
         module = cst.parse_module(text)
     except SourceDecodeError as exc:

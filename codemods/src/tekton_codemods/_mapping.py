@@ -162,14 +162,14 @@ class MigrationMap:
                 return True
         return False
 
+    def near(self, module: str) -> bool:
+        """Whether ``module`` is a legacy module, lies inside one, or is a package above one."""
+        return self.match(module) is not None or any(key.startswith(module + ".") for key in self.mapping)
+
     def touches(self, module: str) -> bool:
-        """Whether an import of ``module`` concerns a legacy module: it is one, lies inside one, is a package
-        above one, or is one under a shorter name (``core.llm_adapter``, ``llm_adapter``)."""
-        return (
-            self.match(module) is not None
-            or any(key.startswith(module + ".") for key in self.mapping)
-            or bool(self.keys_ending_with(module))
-        )
+        """Whether an import of ``module`` concerns a legacy module: it is :meth:`near` one, or is one under a
+        shorter name (``core.llm_adapter``, ``llm_adapter``)."""
+        return self.near(module) or bool(self.keys_ending_with(module))
 
     def needles(self) -> tuple[bytes, ...]:
         """Byte strings at least one of which every reference to a mapped module must contain.

@@ -182,18 +182,13 @@ class _Chains(cst.CSTVisitor):
 
 
 class _Resolver(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
     def __init__(self, table: MigrationMap, names: Names, package_self: str | None) -> None:
         super().__init__()
         self.table = table
         self.names = names
         self.segments = table.segments()
-        self.package = names.package
         self.package_self = package_self  # the package this ``__init__`` is, for ``__all__``
         self.refs: list[Ref] = []
-        self.stars = names.stars
-        self.dynamic = names.dynamic
         self.pending: list[cst.Name | cst.Attribute] = []
         self.pending_calls: list[tuple[cst.Call, cst.BaseExpression, str]] = []
         self._quiet: set[cst.SimpleString] = set()  # docstrings and logger names
@@ -202,12 +197,9 @@ class _Resolver(cst.CSTVisitor):
 
     # -- helpers -------------------------------------------------------------------------------------
 
-    def _line(self, node: cst.CSTNode) -> int:
-        return self.get_metadata(PositionProvider, node).start.line
-
     def _add(self, node: cst.CSTNode, kind: RefKind, path: str, code: str) -> None:
         if self.table.mentions_segment(path) or kind in ("prefix", "unresolved"):
-            self.refs.append(Ref(self._line(node), kind, path, code))
+            self.refs.append(Ref(self.names.line(node), kind, path, code))
 
     def _spells(self, text: str | None) -> bool:
         return self.table.mentions_segment(text)
@@ -223,7 +215,7 @@ class _Resolver(cst.CSTVisitor):
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         module = dotted_name(node.module) if node.module is not None else None
-        absolute = resolve_relative(self.package, len(node.relative), module)
+        absolute = resolve_relative(self.names.package, len(node.relative), module)
         names = [] if isinstance(node.names, cst.ImportStar) else [dotted_name(a.name) or "" for a in node.names]
         code = f"from {'.' * len(node.relative)}{module or ''} import {', '.join(names) or '*'}"
         if absolute is None:
@@ -232,7 +224,7 @@ class _Resolver(cst.CSTVisitor):
             return False
         self._add(node, "import", absolute, code)
         if isinstance(node.names, cst.ImportStar):
-            self.stars.append(absolute)
+            self.names.stars.append(absolute)
         for name in names:
             self._add(node, "import", f"{absolute}.{name}", code)
         return False
@@ -252,7 +244,7 @@ class _Resolver(cst.CSTVisitor):
         modules = called_module(node.value)
         for target in targets:
             if target is not None and "." not in target and modules:
-                self.dynamic.setdefault(target, set()).update(modules)
+                self.names.dynamic.setdefault(target, set()).update(modules)
         if "__all__" in targets and isinstance(node.value, cst.List | cst.Tuple):
             self._all.update(e.value for e in node.value.elements if isinstance(e.value, cst.SimpleString))
 
@@ -289,9 +281,6 @@ class _Resolver(cst.CSTVisitor):
         resolved = resolve_relative(anchor.raw_value, len(text) - len(rest), rest or None)
         return [resolved] if resolved else []
 
-    def paths(self, node: cst.BaseExpression) -> set[str]:
-        return self.names.paths(node)
-
     # -- strings -------------------------------------------------------------------------------------
 
     def visit_Expr(self, node: cst.Expr) -> None:
@@ -320,10 +309,10 @@ class _Resolver(cst.CSTVisitor):
     def leave_Module(self, original_node: cst.Module) -> None:
         """Names are resolved last: a star import or a dynamic import may come after the use."""
         for node in self.pending:
-            for path in sorted(self.paths(node)):
+            for path in sorted(self.names.paths(node)):
                 self._add(node, "name", path, _code(node))
         for call, owner, name in self.pending_calls:
-            for path in sorted(self.paths(owner)):
+            for path in sorted(self.names.paths(owner)):
                 self._add(call, "name", f"{path}.{name}", f"{_code(call.func)}(…, {name!r})")
         self.result = sorted(set(self.refs), key=lambda ref: (ref.line, ref.kind, ref.path))
 

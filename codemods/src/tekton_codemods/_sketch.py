@@ -48,7 +48,7 @@ def sketch(
     scan = _Scan(table, package)
     if reach:
         scan.visit(tree)
-        return Sketch(rewrite=scan.rewrite, reach=scan.rewrite or scan.reach or (own is not None and _near(table, own)))
+        return Sketch(rewrite=scan.rewrite, reach=scan.rewrite or scan.reach or (own is not None and table.near(own)))
     # A string can only be rewritten if the text spells a whole mapping key somewhere.
     scan.rewrite = any(key in text for key in scan.keys)
     for node in _statements(tree.body):
@@ -78,14 +78,6 @@ def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
 
 
 _BODIES = ("body", "orelse", "finalbody")
-
-
-
-
-
-def _near(table: MigrationMap, path: str) -> bool:
-    """``path`` is a legacy module, lies under one, or is a package above one."""
-    return table.match(path) is not None or any(key.startswith(path + ".") for key in table.mapping)
 
 
 class _Scan(ast.NodeVisitor):
@@ -148,7 +140,7 @@ class _Scan(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _module(self, node: ast.expr) -> bool:
-        return isinstance(node, ast.Constant) and isinstance(node.value, str) and _near(self.table, node.value)
+        return isinstance(node, ast.Constant) and isinstance(node.value, str) and self.table.near(node.value)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         """``__all__ = ["llm_adapter"]`` in a package hands out its submodule."""

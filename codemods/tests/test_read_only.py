@@ -58,11 +58,13 @@ def _run_as_nobody(root: Path) -> None:
     probe = f"import sys; from tekton_codemods.cli import main; sys.exit(main(['rewrite', {str(root)!r}]))"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c"]
-    # An interpreter whose files only root may read (a pyenv build under /root links its libpython from there)
-    # cannot start as nobody at all: that is this machine, not the codemod, so there is nothing to test.
-    starts = subprocess.run([*as_nobody, "pass"], capture_output=True, text=True, env=env, check=False)
+    # An interpreter whose files only root may read (a pyenv build under /root links its libpython from there), or
+    # a checkout in a folder private to root (``mktemp -d``), cannot even load the codemod as nobody: that is this
+    # machine, not the codemod, so there is nothing to test (the mode-bits refusal as root is tested above).
+    loads = [*as_nobody, "import tekton_codemods.cli"]
+    starts = subprocess.run(loads, capture_output=True, text=True, env=env, check=False)
     if starts.returncode != 0:
-        pytest.skip(f"{sys.executable} cannot run as nobody here: {starts.stderr.strip()}")
+        pytest.skip(f"nobody cannot load tekton_codemods with {sys.executable} here: {starts.stderr.strip()[-300:]}")
     done = subprocess.run([*as_nobody, probe], capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 2, done.stderr
     assert "file is read-only (mode 444)" in done.stderr

@@ -1,7 +1,8 @@
 """Every check of the workspace, as nox sessions.
 
 Default sessions (what CI runs): lint, typecheck, tests-client, tests-codemods, tests-shims, lowest, build,
-components, js.
+components, js. tests-client and tests-shims run twice: ``(plain)`` without OpenTelemetry, ``(otel)`` with the
+``[otel]`` extra and opentelemetry-sdk (pytest markers ``otel``/``no_otel`` pick the tests for each).
 On demand: ``nox -s demo`` (the migration demo, the README's first command) and ``nox -s bench``.
 
 ``TEKTON_ROOT=/path/to/Tekton`` points the component sessions at a real Tekton checkout (folders Terma, Hermes,
@@ -28,6 +29,9 @@ CODEMODS = ROOT / "codemods"
 COMPONENTS = ("terma", "hermes", "telos", "engram")
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 DEV = ("pytest>=8.3", "pytest-asyncio>=0.25")
+# The telemetry tests' in-memory span exporter and metric reader. A test dependency only: the [otel] extra brings the
+# API, and the SDK is the application's choice. Its floor is the [otel] extra's (the SDK pins the API exactly).
+OTEL_TEST = ("opentelemetry-sdk>=1.30",)
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
@@ -80,6 +84,40 @@ def _pytest(session: nox.Session, *paths: str) -> None:
     session.run("pytest", *paths, *session.posargs)
 
 
+# fastapi 0.142 and later require opentelemetry-api and import it with fastapi itself, so the test server (fastapi)
+# would bring OpenTelemetry into every test environment. The plain sessions hold fastapi below that (the floor
+# session tests 0.110, the otel sessions the newest), so "OpenTelemetry absent" is really absent there.
+PLAIN_PINS = ("fastapi<0.142",)
+_OTEL_DISTRIBUTIONS = (
+    "from importlib import metadata; print(' '.join(sorted({d.metadata['Name'] for d in metadata.distributions() "
+    "if (d.metadata['Name'] or '').lower().startswith('opentelemetry')})))"
+)
+_OTEL_ABSENT = (
+    "import importlib.util, sys; sys.exit("
+    "'opentelemetry is still importable in this plain session: recreate it with nox -r' "
+    "if importlib.util.find_spec('opentelemetry') else 0)"
+)
+
+
+def _install_suite(session: nox.Session, otel: bool, *specs: str) -> tuple[str, ...]:
+    """Install ``specs`` (pip arguments) for one telemetry state; return its pytest marker selection (contract 3).
+
+    ``otel``: with opentelemetry-sdk (the specs name the ``[otel]`` extras); every test but the ``no_otel`` ones.
+    plain: no OpenTelemetry at all — fastapi held below the release that requires it, and any ``opentelemetry-*``
+    left in a reused venv by an earlier fastapi removed, then checked; every test but the ``otel`` ones.
+    """
+    if otel:
+        session.install(*specs, *OTEL_TEST)
+        return ("-m", "not no_otel")
+    session.install(*specs, *PLAIN_PINS)
+    leftovers = str(session.run("python", "-c", _OTEL_DISTRIBUTIONS, silent=True) or "").split()
+    uv = _uv()
+    if leftovers and uv and session.venv_backend == "uv":
+        session.run(uv, "pip", "uninstall", "--python", str(Path(session.bin) / "python"), *leftovers, external=True)
+    session.run("python", "-c", _OTEL_ABSENT, silent=True)
+    return ("-m", "not otel")
+
+
 CI_SCRIPTS = ROOT / ".ci"
 WORKFLOWS = ROOT / ".github" / "workflows"
 
@@ -101,19 +139,27 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=DEFAULT_PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the three distributions."""
+    """mypy --strict on the three distributions (OpenTelemetry's API installed: telemetry is checked on its types)."""
     session.install("mypy>=1.13", *DEV)
-    _install_client(session, "testing", "yaml")
-    session.install("-e", str(SHIMS) + "[service]", "-e", str(CODEMODS))
+    _install_client(session, "testing", "yaml", "otel")
+    session.install("-e", str(SHIMS) + "[service,otel]", "-e", str(CODEMODS))
     session.run("mypy")
 
 
+OTEL_STATES = nox.parametrize("otel", [False, True], ids=["plain", "otel"])
+
+
 @nox.session(name="tests-client", python=DEFAULT_PYTHON)
-def tests_client(session: nox.Session) -> None:
-    """The client's own suite (real sockets against the Rhetor test server)."""
-    session.install(*DEV)
-    _install_client(session, "testing", "yaml", "tokens")
-    _pytest(session, str(CLIENT / "tests"))
+@OTEL_STATES
+def tests_client(session: nox.Session, otel: bool) -> None:
+    """The client's own suite (real sockets against the Rhetor test server), plain / with OpenTelemetry.
+
+    ``(plain)``: no OpenTelemetry installed, ``-m "not otel"``; ``(otel)``: the [otel] extra and opentelemetry-sdk
+    (in-memory span exporter and metric reader), ``-m "not no_otel"``.
+    """
+    extras = "testing,yaml,tokens,otel" if otel else "testing,yaml,tokens"
+    selection = _install_suite(session, otel, *DEV, "-e", f"{CLIENT}[{extras}]")
+    _pytest(session, *selection, str(CLIENT / "tests"))
 
 
 @nox.session(name="tests-codemods", python=DEFAULT_PYTHON)
@@ -125,33 +171,42 @@ def tests_codemods(session: nox.Session) -> None:
 
 
 @nox.session(name="tests-shims", python=DEFAULT_PYTHON)
-def tests_shims(session: nox.Session) -> None:
-    """The shims' suite and the LLM Adapter service app, end to end against the test server."""
-    session.install(*DEV)
-    _install_client(session, "testing", "yaml")
-    session.install("-e", str(SHIMS) + "[service]")
-    _pytest(session, str(SHIMS / "tests"))
+@OTEL_STATES
+def tests_shims(session: nox.Session, otel: bool) -> None:
+    """The shims' suite and the LLM Adapter service app, end to end against the test server, plain / with OpenTelemetry.
+
+    ``(plain)`` and ``(otel)`` as for tests-client; the otel run checks the shim-call counter and span attributes.
+    """
+    client, shims = (f"{CLIENT}[testing,yaml,otel]", f"{SHIMS}[service,otel]") if otel else (
+        f"{CLIENT}[testing,yaml]", f"{SHIMS}[service]"
+    )
+    # tekton-codemods too: the shims' names are checked against `tekton-migrate inventory --json`'s.
+    selection = _install_suite(session, otel, *DEV, "-e", client, "-e", shims, "-e", str(CODEMODS))
+    _pytest(session, *selection, str(SHIMS / "tests"))
 
 
-# Direct dependencies at their floors; the DEV floors too, since the documented test setup installs them.
-LOWEST = (f"{CLIENT}[testing,yaml,tokens]", f"{SHIMS}[service]", str(CODEMODS))
+# Direct dependencies at their floors (the otel extra's too); the DEV and OTEL_TEST floors as well, since the
+# documented test setup installs them.
+LOWEST_SPECS = ("tekton-llm-client[testing,yaml,tokens,otel]", "tekton-llm-shims[service,otel]", "tekton-codemods")
+LOWEST = (f"{CLIENT}[testing,yaml,tokens,otel]", f"{SHIMS}[service,otel]", str(CODEMODS))
 
 
 @nox.session(python=PYTHONS[0], reuse_venv=False)
 def lowest(session: nox.Session) -> None:
     """The three distributions at the lowest versions their pyprojects allow (uv --resolution lowest-direct), on
     the oldest Python: each floor is checked to be reachable, then the client, codemods and shims suites run with
-    UserWarnings as errors (a floor that warns at import is not a floor)."""
+    UserWarnings as errors (a floor that warns at import is not a floor). OpenTelemetry is in, at its floor (the
+    [otel] extra's API and the SDK the tests use), so the suites run their ``otel`` tests, not the ``no_otel`` ones."""
     if session.venv_backend != "uv":
         session.error("the lowest session needs nox's uv backend (--resolution lowest-direct): pip install 'nox[uv]'")
     editable = [arg for spec in LOWEST for arg in ("-e", spec)]
-    session.install("--resolution", "lowest-direct", *editable, *DEV)
-    session.run(
-        "python", str(CI_SCRIPTS / "check_floors.py"),
-        "tekton-llm-client[testing,yaml,tokens]", "tekton-llm-shims[service]", "tekton-codemods",
-    )
+    session.install("--resolution", "lowest-direct", *editable, *DEV, *OTEL_TEST)
+    session.run("python", str(CI_SCRIPTS / "check_floors.py"), *LOWEST_SPECS)
     for suite in (CLIENT / "tests", CODEMODS / "tests", SHIMS / "tests"):
-        session.run("pytest", "-q", "-p", "no:cacheprovider", "-W", "error::UserWarning", str(suite), *session.posargs)
+        session.run(
+            "pytest", "-q", "-p", "no:cacheprovider", "-W", "error::UserWarning", "-m", "not no_otel", str(suite),
+            *session.posargs,
+        )
 
 
 @nox.session(python=DEFAULT_PYTHON, reuse_venv=False)  # fresh: same-version wheels from an earlier run must not stay
@@ -260,17 +315,27 @@ def js(session: nox.Session) -> None:
         session.warn(f"js: node suites ran; {missing}")
 
 
+# The client before issue 14's telemetry hook: the bench's T1 rows compare against it (a temporary git worktree).
+BENCH_BASELINE_REF = "391e426"
+
+
 @nox.session(python=DEFAULT_PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks P1–P5, each printing a table of ratios measured in one run."""
-    session.install("rich>=13.7", "libcst>=1.4")
-    _install_client(session, "testing")
+    """Benchmarks P1–P5, telemetry cost (T1, T2) and the rate limit at concurrency 50 (R1): tables of ratios
+    measured in one run. ``BENCH_BASELINE_REF`` (default 391e426) is the client the telemetry-absent rows compare
+    with; ``BENCH_BASELINE_REF=`` (empty) skips that comparison."""
+    session.install("rich>=13.7", "libcst>=1.4", *OTEL_TEST)
+    _install_client(session, "testing", "otel")
     session.install("-e", str(SHIMS), "-e", str(CODEMODS))
     # Bytecode as a pip install leaves it: uv does not compile on install, and where PYTHONDONTWRITEBYTECODE is set
     # nothing is ever cached, so every timed run would include compiling libcst, pydantic and httpx from source.
     site = session.run("python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", silent=True)
     sources = [str(path / "src") for path in (CLIENT, SHIMS, CODEMODS)]
     session.run("python", "-m", "compileall", "-q", "-j", "0", str(site).strip(), *sources, silent=True)
+    baseline = os.environ.get("BENCH_BASELINE_REF", BENCH_BASELINE_REF)
+    session.env["BENCH_BASELINE_REF"] = baseline
+    if not baseline:
+        session.log("bench: BENCH_BASELINE_REF is empty: no comparison with the client before the telemetry hook")
     for script in (
         CLIENT / "benchmarks" / "bench_client.py",
         CODEMODS / "benchmarks" / "bench_rewrite.py",
@@ -286,9 +351,10 @@ def bench(session: nox.Session) -> None:
 def demo(session: nox.Session) -> None:
     """The main job: migrate the sample components onto the shims and test them against a live Rhetor test server.
     ``nox -s demo -- --keep`` keeps the scratch folder (it is always kept when something failed)."""
-    session.install(*DEV, "rich>=13.7")
+    # opentelemetry-sdk: the demo counts the legacy calls the migrated samples still make (tekton.shim.calls).
+    session.install(*DEV, "rich>=13.7", *OTEL_TEST)
     # Editable: uv's cache keys a local build on pyproject.toml only, so a plain install could run stale code.
-    session.install("-e", f"{CLIENT}[testing,yaml]", "-e", str(SHIMS), "-e", str(CODEMODS))
+    session.install("-e", f"{CLIENT}[testing,yaml,otel]", "-e", f"{SHIMS}[otel]", "-e", str(CODEMODS))
     session.run("python", str(ROOT / "codemods" / "demo" / "migration_demo.py"), *session.posargs,
                 env={"PYTHONUNBUFFERED": "1", "TEKTON_DEMO_SOURCE": str(ROOT / "components")})
 

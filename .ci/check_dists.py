@@ -5,7 +5,8 @@
 Per wheel: exactly its own top-level package, ``py.typed`` inside it, the LICENSE under ``.dist-info/licenses``,
 nothing from tests, benchmarks, demos, caches or bytecode; metadata with the MIT license expression, a Markdown
 readme, authors, project URLs, Requires-Python and classifiers that exist (``trove-classifiers``) and name every
-Python the workspace tests. Per sdist: pyproject.toml, README.md and LICENSE, no caches or node_modules.
+Python the workspace tests; telemetry optional (OpenTelemetry's API only behind the ``otel`` extra, its SDK never
+required). Per sdist: pyproject.toml, README.md and LICENSE, no caches or node_modules.
 twine checks the rest (``twine check --strict``). Exits 1 listing every problem.
 """
 
@@ -35,6 +36,10 @@ REQUIRED_CLASSIFIERS = (
 # Path parts that never belong in a distribution (sdists keep their tests; wheels keep neither).
 NEVER = {"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", "node_modules", ".nox", ".venv", ".git"}
 NOT_IN_WHEEL = {"tests", "test", "benchmarks", "demo", "conftest.py"}
+
+
+# Distributions that offer the ``otel`` extra (issue 14: telemetry is optional and the extra brings the API only).
+OTEL_EXTRA = {"tekton_llm_client", "tekton_llm_shims"}
 
 
 def _dist_name(path: Path) -> str:
@@ -70,6 +75,27 @@ def check_metadata(meta: Message, where: str) -> list[str]:
     return problems
 
 
+def check_telemetry_optional(meta: Message, where: str, dist: str) -> list[str]:
+    """OpenTelemetry stays optional: the API only under an extra, the SDK (the application's choice) never."""
+    from packaging.requirements import Requirement
+
+    problems: list[str] = []
+    for text in meta.get_all("Requires-Dist", []):
+        requirement = Requirement(text)
+        name = requirement.name.lower().replace("_", "-")
+        if not name.startswith("opentelemetry-"):
+            continue
+        if name != "opentelemetry-api":
+            problems.append(
+                f"{where}: requires {text!r}; only opentelemetry-api may be required (the SDK is the user's)"
+            )
+        elif requirement.marker is None or "extra" not in str(requirement.marker):
+            problems.append(f"{where}: requires {text!r} unconditionally; it belongs behind the otel extra")
+    if dist in OTEL_EXTRA and "otel" not in meta.get_all("Provides-Extra", []):
+        problems.append(f"{where}: no 'otel' extra (Provides-Extra)")
+    return problems
+
+
 def check_wheel(path: Path) -> list[str]:
     dist = _dist_name(path)
     package = PACKAGES.get(dist)
@@ -97,6 +123,7 @@ def check_wheel(path: Path) -> list[str]:
         problems.append(f"{path.name}: no METADATA")
     else:
         problems += check_metadata(meta, path.name)
+        problems += check_telemetry_optional(meta, path.name, dist)
     return problems
 
 

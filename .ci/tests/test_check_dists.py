@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import tarfile
 import zipfile
+from email.parser import HeaderParser
 from pathlib import Path
 
 import pytest
-from check_dists import check_sdist, check_wheel, main
+from check_dists import check_sdist, check_telemetry_optional, check_wheel, main
 from check_floors import floor
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -111,6 +112,33 @@ def test_main_needs_a_wheel_of_every_distribution(tmp_path: Path, capsys: pytest
     assert main([str(_wheel(tmp_path, GOOD))]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out == ["FAIL no wheel of tekton_llm_client was given", "FAIL no wheel of tekton_llm_shims was given"]
+
+
+def _requires(*lines: str) -> str:
+    head, body = METADATA.split("\n\n", 1)
+    return head + "\n" + "".join(f"{line}\n" for line in lines) + "\n" + body
+
+
+def test_opentelemetry_is_the_api_behind_the_otel_extra_and_never_the_sdk() -> None:
+    good = HeaderParser().parsestr(
+        _requires(
+            "Requires-Dist: httpx>=0.27",
+            "Provides-Extra: otel",
+            'Requires-Dist: opentelemetry-api>=1.30; extra == "otel"',
+        )
+    )
+    assert check_telemetry_optional(good, "client.whl", "tekton_llm_client") == []
+    bad = HeaderParser().parsestr(
+        _requires("Requires-Dist: opentelemetry-api>=1.30", 'Requires-Dist: opentelemetry-sdk>=1.30; extra == "otel"')
+    )
+    assert check_telemetry_optional(bad, "client.whl", "tekton_llm_client") == [
+        "client.whl: requires 'opentelemetry-api>=1.30' unconditionally; it belongs behind the otel extra",
+        "client.whl: requires 'opentelemetry-sdk>=1.30; extra == \"otel\"'; only opentelemetry-api may be required "
+        "(the SDK is the user's)",
+        "client.whl: no 'otel' extra (Provides-Extra)",
+    ]
+    # codemods offer no telemetry and need no extra
+    assert check_telemetry_optional(HeaderParser().parsestr(METADATA), "codemods.whl", "tekton_codemods") == []
 
 
 def test_floor_is_the_lowest_admitted_version() -> None:

@@ -110,8 +110,11 @@ def test_the_real_noxfile_listing_becomes_the_workflow_matrix() -> None:
     )
     matrix = build_matrix(json.loads(listed.stdout), exclude=["js"])["include"]
     by_session = {item["session"]: item["python"] for item in matrix}
-    for session in ("lint", "typecheck", "tests-client", "tests-codemods", "tests-shims", "build"):
+    for session in ("lint", "typecheck", "tests-codemods", "build"):
         assert session in by_session
+    # The client and shims suites each run twice: without OpenTelemetry and with the [otel] extra and the SDK.
+    for suite in ("tests-client", "tests-shims"):
+        assert {name for name in by_session if name.startswith(suite)} == {f"{suite}(plain)", f"{suite}(otel)"}
     assert by_session["lowest"] == "3.10", "the floors are tested on the oldest supported Python"
     assert any(name.startswith("components-") for name in by_session)
     assert "js" not in by_session and "demo" not in by_session and "bench" not in by_session

@@ -6,7 +6,8 @@
 4. ``tekton-migrate inventory``: who uses which legacy adapter, how
 5. ``tekton-migrate rewrite --diff``, then the rewrite itself
 6. ``tekton-migrate cleanup --write``, per component: delete legacy adapter modules nothing can reach any more
-7. run every component's tests again, now through the shims and the client, against the live server
+7. run every component's tests again, now through the shims and the client, against the live server; with the
+   OpenTelemetry SDK installed, the legacy calls the shims counted (``tekton.shim.calls``) next to the inventory
 8. a summary table
 
 The scratch folder (migrated copy, ``rewrite-report.json``, JUnit reports) is removed at the end when everything
@@ -16,6 +17,7 @@ passed; ``--keep`` (``nox -s demo -- --keep``) keeps it, and it is always kept w
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -25,6 +27,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
@@ -34,6 +37,8 @@ from tekton_codemods.matrix import ResultsError, read_junit
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 110)
 ROOT = Path(__file__).resolve().parents[2]
 COMPONENTS = ("terma", "hermes", "telos", "engram")
+SHIM_CALLS_ENV = "TEKTON_DEMO_SHIM_CALLS"
+"""Set in a component's test run (with this module loaded as a pytest plugin): where to write its shim calls."""
 
 
 @dataclass
@@ -47,6 +52,8 @@ class Outcome:
     before: tuple[int, int] = (0, 0)
     after: tuple[int, int] = (0, 0)
     seconds: float = 0.0
+    static_calls: dict[str, int] = field(default_factory=dict)  # "LLMAdapter.chat" -> call sites (inventory)
+    shim_calls: dict[str, int] | None = None  # "LLMAdapter.chat" -> calls counted live; None: not counted
 
 
 def step(number: int, title: str, why: str) -> None:
@@ -67,14 +74,20 @@ def migrate(scratch: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return result
 
 
-def run_tests(component: Path, env: dict[str, str], report: Path) -> tuple[int, int, float]:
+def run_tests(component: Path, env: dict[str, str], report: Path, calls: Path | None = None) -> tuple[int, int, float]:
     """pytest on one component folder; (passed, collected, seconds) from its JUnit report, read the way the component
-    matrix reads it (``tekton_codemods.matrix.read_junit``)."""
+    matrix reads it (``tekton_codemods.matrix.read_junit``). With ``calls``, the run counts the shims' legacy calls
+    into that file (this module as a pytest plugin)."""
     started = time.perf_counter()
+    plugin: list[str] = []
+    path = str(component)
+    if calls is not None:
+        plugin, path = ["-p", "migration_demo"], os.pathsep.join((path, str(Path(__file__).parent)))
+        env = {**env, SHIM_CALLS_ENV: str(calls)}
     subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
-         f"--junitxml={report}", "tests"],
-        cwd=component, env={**env, "PYTHONPATH": str(component)}, capture_output=True, text=True, check=False,
+         *plugin, f"--junitxml={report}", "tests"],
+        cwd=component, env={**env, "PYTHONPATH": path}, capture_output=True, text=True, check=False,
     )
     seconds = time.perf_counter() - started
     try:
@@ -108,12 +121,24 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def otel_sdk_installed() -> bool:
+    """Whether this environment can count the shims' calls (the OpenTelemetry SDK; the demo works without it)."""
+    try:
+        return importlib.util.find_spec("opentelemetry.sdk") is not None
+    except ModuleNotFoundError:  # not even the ``opentelemetry`` namespace
+        return False
+
+
 def test_all(names: list[str], work: Path, scratch: Path, env: dict[str, str], outcomes: dict[str, Outcome],
              phase: str) -> None:
     """Run every component's tests; record (passed, collected) and, after the migration, the seconds."""
+    counting = phase == "after" and otel_sdk_installed()
     for name in names:
-        passed, total, seconds = run_tests(work / name, env, scratch / f"{name}-{phase}.xml")
+        calls = scratch / f"{name}-shim-calls.json" if counting else None
+        passed, total, seconds = run_tests(work / name, env, scratch / f"{name}-{phase}.xml", calls)
         outcome = outcomes[name]
+        if calls is not None and calls.exists():
+            outcome.shim_calls = json.loads(calls.read_text())
         if phase == "before":
             outcome.before = (passed, total)
             console.print(f"  {name:<8} {passed:>2}/{total} tests pass")
@@ -121,6 +146,39 @@ def test_all(names: list[str], work: Path, scratch: Path, env: dict[str, str], o
             outcome.after, outcome.seconds = (passed, total), seconds
             mark = "[green]ok[/green]" if passed == total and total else "[red]FAILED[/red]"
             console.print(f"  {name:<8} {passed:>2}/{total} tests pass  {mark}")
+
+
+def static_calls(scratch: Path, outcomes: dict[str, Outcome]) -> None:
+    """The legacy method calls the inventory found, per component (``calls`` of ``inventory --json``), kept to set
+    beside what the shims count live after the migration."""
+    result = subprocess.run([sys.executable, "-m", "tekton_codemods", "inventory", "--json", "components"],
+                            cwd=scratch, capture_output=True, text=True, check=False)
+    for component in json.loads(result.stdout or "{}").get("components", []):
+        if component["component"] in outcomes:
+            outcomes[component["component"]].static_calls = {
+                f"{cls}.{method}": count
+                for cls, methods in component["calls"].items()
+                for method, count in methods.items()
+            }
+
+
+def live_calls(outcomes: dict[str, Outcome]) -> None:
+    """Step 7's last lines: the legacy calls the shims counted (``tekton.shim.calls``), joined with the inventory."""
+    counted = [o for o in outcomes.values() if o.shim_calls is not None]
+    if not counted:
+        console.print("  [dim](install opentelemetry-sdk to see which legacy calls the tests made through the shims)"
+                      "[/dim]")
+        return
+    console.print("  Legacy calls counted live (tekton.shim.calls), joined with the inventory "
+                  "(* = no call site in it, 0 = never called):")
+    for o in counted:
+        seen = o.shim_calls or {}
+        by_class: dict[str, list[str]] = {}
+        for key in sorted(set(seen) | set(o.static_calls)):
+            cls, _, method = key.partition(".")
+            by_class.setdefault(cls, []).append(f"{method}{'' if key in o.static_calls else '*'} {seen.get(key, 0)}")
+        described = "; ".join(f"{cls}: {', '.join(methods)}" for cls, methods in by_class.items())
+        console.print(f"  {o.name:<8} {described or '-'}", markup=False)
 
 
 def rewrite(scratch: Path, outcomes: dict[str, Outcome]) -> None:
@@ -173,6 +231,35 @@ def summary(outcomes: dict[str, Outcome]) -> bool:
     return ok
 
 
+# -- loaded into a component's test run with ``-p migration_demo`` (see ``run_tests``) ---------------------------
+
+_plugin: dict[str, Any] = {}
+
+
+def pytest_configure(config: Any) -> None:
+    """Count in memory what the run sends through OpenTelemetry (the shims' ``tekton.shim.calls``)."""
+    from opentelemetry import metrics
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    _plugin["reader"] = InMemoryMetricReader()
+    metrics.set_meter_provider(MeterProvider(metric_readers=[_plugin["reader"]]))
+
+
+def pytest_unconfigure(config: Any) -> None:
+    """Write ``{"LLMAdapter.chat": n, ...}`` (this component's legacy calls) where the demo asked for it."""
+    counts: dict[str, int] = {}
+    data = _plugin["reader"].get_metrics_data() if "reader" in _plugin else None
+    for resource in data.resource_metrics if data is not None else ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                if metric.name == "tekton.shim.calls":
+                    for point in metric.data.data_points:
+                        key = f"{point.attributes['tekton.shim.class']}.{point.attributes['tekton.shim.method']}"
+                        counts[key] = counts.get(key, 0) + int(point.value)
+    Path(os.environ[SHIM_CALLS_ENV]).write_text(json.dumps(counts))
+
+
 def finish(scratch: Path, *, ok: bool, keep: bool) -> None:
     """Keep the scratch folder when asked or when something failed (the failures point into it), else remove it."""
     if keep or not ok:
@@ -214,6 +301,7 @@ def main() -> int:
         step(3, "Inventory", "Which files use a legacy adapter, in which import forms, and which legacy "
              "classes, methods and attributes they touch - what the shims must cover.")
         migrate(scratch, "inventory", "components")
+        static_calls(scratch, outcomes)
         rewrite(scratch, outcomes)
         clean_up(scratch, names, outcomes)
 
@@ -221,6 +309,7 @@ def main() -> int:
              f"Every LLM call now goes through tekton_llm_client to the Rhetor at {info['url']}.")
         env = {**base_env, "TEKTON_RHETOR_TEST_URL": info["url"], "TEKTON_RHETOR_TEST_WS_URL": info["ws_url"]}
         test_all(names, work, scratch, env, outcomes, "after")
+        live_calls(outcomes)
     finally:
         if server is not None:
             server.terminate()

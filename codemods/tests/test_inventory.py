@@ -85,6 +85,7 @@ def test_inventory_json(tree, cli) -> None:
     assert engram["names"] == {"LLMAdapter": {"annotation": 4, "call": 1, "import": 1}}
     assert engram["methods"] == {"_stream_chat": 1, "chat": 1, "get_available_models": 1}
     assert engram["attributes"] == {"default_model": 2}
+    assert engram["calls"] == {"LLMAdapter": {"_stream_chat": 1, "chat": 1, "get_available_models": 1}}
 
     terma = by_module["terma.core.llm_adapter"]
     assert terma["forms"] == {"relative-import-from": 2}
@@ -93,6 +94,7 @@ def test_inventory_json(tree, cli) -> None:
     assert terma["names"] == {"LLMAdapter": {"call": 2, "import": 2, "string": 1}}
     assert terma["methods"] == {"analyze_command": 1, "get_available_providers": 1}
     assert terma["attributes"] == {"adapter_url": 1}
+    assert terma["calls"] == {"LLMAdapter": {"analyze_command": 1, "get_available_providers": 1}}
     assert doc["failed"] == []
 
 
@@ -230,3 +232,51 @@ def test_every_binding_form_reaches_the_legacy_class(tree, cli, source, form) ->
     assert component["forms"] == ({form: 1} if form else {})
     assert component["names"] == {"LLMAdapter": {"call": 1}}
     assert component["methods"] == {"chat": 1}
+
+
+CALLS_BY_CLASS = """\
+from typing import Optional
+
+from hermes.core.llm_adapter import LLMAdapter as Adapter, PROMPT
+from hermes.core import llm_adapter
+
+
+class Service:
+    def __init__(self):
+        self.adapter = Adapter()
+
+    async def run(self, other: Optional[llm_adapter.LLMAdapter]):
+        await self.adapter.chat("hi")
+        await self.adapter.chat("again")
+        other.set_provider_and_model("p", "m")
+        Adapter().get_current_provider_and_model()
+        handler = self.adapter.streaming_chat  # referenced, not called: an attribute, not a call
+        return handler, self.adapter.default_model, PROMPT.upper()
+"""
+
+
+def test_calls_are_keyed_by_the_legacy_class_as_defined(tree, cli) -> None:
+    # ``calls`` is what the shims count live (component, class, method): the class by its name in the legacy
+    # module whatever the alias, only members that are called, and nothing for names that are not adapters.
+    root = tree({"hermes/api/service.py": CALLS_BY_CLASS}, package="hermes.api")
+    result = cli("inventory", root, "--json")
+    assert result.code == 0
+    (component,) = json.loads(result.out)["components"]
+    assert component["component"] == "hermes"
+    assert component["calls"] == {
+        "LLMAdapter": {"chat": 2, "get_current_provider_and_model": 1, "set_provider_and_model": 1}
+    }
+    assert component["methods"] == {"chat": 2, "get_current_provider_and_model": 1, "set_provider_and_model": 1}
+    assert component["attributes"] == {"default_model": 1, "streaming_chat": 1}
+
+
+def test_a_legacy_module_naming_itself_has_no_calls(tree, cli) -> None:
+    source = "class LLMAdapter:\n    def chat(self):\n        return 1\n\n\nLLMAdapter().chat()\n"
+    root = tree({"hermes/core/llm_adapter.py": source, "hermes/api/use.py": "from hermes.core.llm_adapter "
+                 "import LLMAdapter\n\nLLMAdapter().chat()\n"}, package="hermes.core")
+    (root / "hermes/api/__init__.py").touch()
+    result = cli("inventory", root, "--json")
+    assert result.code == 0
+    (component,) = json.loads(result.out)["components"]
+    assert [entry["path"] for entry in component["files"]] == [str(root / "hermes/api/use.py")]
+    assert component["calls"] == {"LLMAdapter": {"chat": 1}}

@@ -5,6 +5,9 @@ shims must cover. What a name, attribute or string annotation stands for comes f
 name-resolution layer (:mod:`._names`, libcst scope and qualified-name metadata). Which objects are
 adapters is file-wide and by name (an object counts as an adapter when it is assigned from, or annotated
 with, a legacy class), which is how the legacy call sites are written.
+
+Method calls are also kept per legacy class (``calls``): (component, class, method) is the key the shims
+count in live traffic (``tekton.shim.calls``), so static inventory and live counters join.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ class FileInventory:
     strings: list[StringSite] = field(default_factory=list)
     names: defaultdict[str, Counter[tuple[str, str]]] = field(default_factory=lambda: defaultdict(Counter))
     members: defaultdict[str, Counter[tuple[str, str]]] = field(default_factory=lambda: defaultdict(Counter))
+    calls: defaultdict[str, Counter[tuple[str, str]]] = field(default_factory=lambda: defaultdict(Counter))
+    """Per legacy module: (legacy class, method) -> calls of that method on an object of that class."""
     chain_refs: set[str] = field(default_factory=set)
     unresolved: list[str] = field(default_factory=list)
 
@@ -154,24 +159,21 @@ class _Instances(cst.CSTVisitor):
         super().__init__()
         self.table = table
         self.names = names
-        self.found: dict[str, str] = {}  # instance chain -> legacy module
+        self.found: dict[str, tuple[str, str]] = {}  # instance chain -> (legacy module, legacy class)
 
-    def _legacy_call(self, value: cst.BaseExpression | None) -> str | None:
+    def _legacy_call(self, value: cst.BaseExpression | None) -> tuple[str, str] | None:
         if isinstance(value, cst.Await):
             value = value.expression
         if isinstance(value, cst.Call):
-            target = legacy_object(self.table, self.names.paths(value.func))
-            if target is not None:
-                return target[0]
+            return legacy_object(self.table, self.names.paths(value.func))
         return None
 
-    def _legacy_annotation(self, annotation: cst.Annotation | None) -> str | None:
+    def _legacy_annotation(self, annotation: cst.Annotation | None) -> tuple[str, str] | None:
         if annotation is None:
             return None
         finder = _AnnotationNames(self.names)
         annotation.annotation.visit(finder)
-        target = legacy_object(self.table, finder.paths)
-        return target[0] if target is not None else None
+        return legacy_object(self.table, finder.paths)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         legacy = self._legacy_call(node.value)
@@ -191,7 +193,7 @@ class _Instances(cst.CSTVisitor):
         if legacy is not None:
             self.found[node.name.value] = legacy
 
-    def _add(self, target: cst.BaseExpression, legacy: str) -> None:
+    def _add(self, target: cst.BaseExpression, legacy: tuple[str, str]) -> None:
         dotted = dotted_name(target)
         if dotted is not None:
             self.found[dotted] = legacy
@@ -222,7 +224,9 @@ class _AnnotationNames(cst.CSTVisitor):
 class _Uses(cst.CSTVisitor):
     """Counts references to legacy names and members of adapter objects, by context."""
 
-    def __init__(self, table: MigrationMap, names: Names, instances: dict[str, str], result: FileInventory) -> None:
+    def __init__(
+        self, table: MigrationMap, names: Names, instances: dict[str, tuple[str, str]], result: FileInventory
+    ) -> None:
         super().__init__()
         self.table = table
         self.names = names
@@ -261,8 +265,7 @@ class _Uses(cst.CSTVisitor):
             return
         target = legacy_object(self.table, self.names.paths(value.func))
         if target is not None:
-            kind = "method" if node in self._calls else "attribute"
-            self.result.members[target[0]][(node.attr.value, kind)] += 1
+            self._member(target, node.attr.value, is_method=node in self._calls)
 
     def visit_Name(self, node: cst.Name) -> None:
         self._chain(node, node.value)
@@ -291,11 +294,15 @@ class _Uses(cst.CSTVisitor):
         for cut in range(len(parts) - 1, 0, -1):
             owner = ".".join(parts[:cut])
             if owner in self.instances:
-                member = parts[cut]
-                is_method = node in self._calls and cut == len(parts) - 1
-                kind = "method" if is_method else "attribute"
-                self.result.members[self.instances[owner]][(member, kind)] += 1
+                self._member(self.instances[owner], parts[cut], is_method=node in self._calls and cut == len(parts) - 1)
                 return
+
+    def _member(self, target: tuple[str, str], member: str, *, is_method: bool) -> None:
+        """A member of an object of legacy class ``target`` (module, class); a called one is a method call."""
+        legacy, legacy_class = target
+        self.result.members[legacy][(member, "method" if is_method else "attribute")] += 1
+        if is_method:
+            self.result.calls[legacy][(legacy_class, member)] += 1
 
 
 @dataclass(frozen=True)
@@ -380,4 +387,5 @@ def forget_self(inventory: FileInventory, own: str | None) -> None:
     inventory.strings = [site for site in inventory.strings if site.module != own]
     inventory.names.pop(own, None)
     inventory.members.pop(own, None)
+    inventory.calls.pop(own, None)
     inventory.chain_refs.discard(own)

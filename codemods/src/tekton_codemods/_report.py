@@ -100,11 +100,14 @@ def inventory_document(
         names: dict[str, Counter[str]] = {}
         methods: Counter[str] = Counter()
         attributes: Counter[str] = Counter()
+        calls: dict[str, Counter[str]] = {}
         for inv in files:
             for (name, context), count in inv.names.get(legacy, Counter()).items():
                 names.setdefault(name, Counter())[context] += count
             for (member, kind), count in inv.members.get(legacy, Counter()).items():
                 (methods if kind == "method" else attributes)[member] += count
+            for (legacy_class, method), count in inv.calls.get(legacy, Counter()).items():
+                calls.setdefault(legacy_class, Counter())[method] += count
         components.append(
             {
                 "component": legacy.split(".", 1)[0],
@@ -124,6 +127,8 @@ def inventory_document(
                 "names": {name: dict(sorted(counts.items())) for name, counts in sorted(names.items())},
                 "methods": dict(sorted(methods.items())),
                 "attributes": dict(sorted(attributes.items())),
+                # (component, class, method): the key of the shims' live counter tekton.shim.calls.
+                "calls": {cls: dict(sorted(counts.items())) for cls, counts in sorted(calls.items())},
             }
         )
     return {

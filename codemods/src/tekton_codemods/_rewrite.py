@@ -11,6 +11,8 @@ import ast
 import difflib
 import re
 import warnings
+from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +20,11 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 
+from ._dotted import dotted_name
 from ._imports import ImportRewriter
 from ._mapping import MigrationMap
 from ._records import Change, Unmoved
+from ._sketch import PlainImport, imports_may_change
 from ._source import source_lines
 from ._strings import StringRefRewriter
 from ._usage import collect_usage
@@ -53,6 +57,10 @@ def rewrite_source(
     """
     table = table if table is not None else MigrationMap()
     module = _parse(source)
+    if focused and not imports_may_change(source, table, package, _imports_of(module)):
+        # The stdlib pre-pass's own rules, on libcst's tree (for syntax newer than this interpreter, which only
+        # libcst parses): nothing here can be rewritten or reported, so no census is taken.
+        return RewriteResult(source, source, (), ())
     strings = StringRefRewriter(table)
     imports = ImportRewriter(table, package)
     usage = collect_usage(module, package, table)
@@ -62,15 +70,15 @@ def rewrite_source(
     # file that mentions a legacy module once, that is most of the cost of a parse saved. Both
     # transformers run in one traversal and read positions of original nodes, so every recorded line is
     # the original file's.
-    original: _Original | None = None
+    original: _Original | _Spliced | None = None
     if focused:
         targets = usage.statements_to_visit(imports.watched_names())
         if not targets:  # nothing to rewrite or report: the file is left as it is, so it need not round-trip
             return RewriteResult(source, source, (), ())
-        original = _layout(module, targets)
+        entered = usage.enclosing(targets)
+        original = _spliced(module, source, targets, entered) or _layout(module, targets)
         code = original.code
         positions = _positions(module, original.lines)
-        entered = usage.enclosing(targets)
     else:
         code = module.code
         positions = dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
@@ -139,6 +147,151 @@ class _Original:
             parts.append(piece if piece is not None else module.code_for_node(statement))
         parts.append(self.footer)
         return "".join(parts)
+
+
+@dataclass(frozen=True)
+class _Spliced:
+    """The original text, of which only the top-level statements the rewrite enters are generated again.
+
+    ``spans`` holds, per run of consecutive entered top-level statements (indexes into the original body), the
+    offsets of their text in ``code``; every one of them was generated and found there verbatim, so the rest of
+    the file is copied, not regenerated (libcst's code generation is most of a parsed file's cost).
+    """
+
+    code: str
+    lines: dict[cst.CSTNode, int]
+    body: tuple[cst.BaseStatement, ...]
+    spans: tuple[tuple[int, int, int, int], ...]  # (first index, last index, start offset, end offset)
+    drops_last_newline: bool
+
+    def code_of(self, module: cst.Module) -> str:
+        """``module.code`` for the rewritten module: each run of entered statements is replaced by the code of
+        whatever the rewrite put between the untouched statements around it."""
+        where = {id(node): index for index, node in enumerate(module.body)}
+        parts: list[str] = []
+        done = 0
+        for first, last, start, end in self.spans:
+            before = where.get(id(self.body[first - 1]), -2) if first > 0 else -1
+            after = where.get(id(self.body[last + 1]), -2) if last + 1 < len(self.body) else len(module.body)
+            if before == -2 or after == -2:
+                raise RewriteError("internal error: a statement the rewrite did not enter was replaced")
+            nodes = module.body[before + 1 : after]
+            ends = last + 1 == len(self.body) and self.drops_last_newline
+            parts += [self.code[done:start], _generate(module, nodes, ends)[0]]
+            done = end
+        parts.append(self.code[done:])
+        return "".join(parts)
+
+
+def _generate(
+    module: cst.Module,
+    nodes: Sequence[cst.CSTNode],
+    drop_newline: bool,
+    targets: AbstractSet[cst.BaseStatement] = frozenset(),
+) -> tuple[str, dict[cst.CSTNode, int]]:
+    """The code of ``nodes`` in ``module``'s layout, and how many lines precede each of ``targets`` in it."""
+    state = _Layout(module.default_indent, module.default_newline, targets={id(node): node for node in targets})
+    for node in nodes:
+        node._codegen(state)
+    if drop_newline:
+        state.pop_trailing_newline()  # what ``Module`` does after its last statement without a final newline
+    tokens = state.tokens
+    before: dict[cst.CSTNode, int] = {}
+    count, done = 0, 0
+    for node, index in sorted(state.starts.items(), key=lambda item: item[1]):
+        count += len(_NEWLINE.findall("".join(tokens[done:index])))
+        done = index
+        before[node] = count
+    return "".join(tokens), before
+
+
+def _spliced(
+    module: cst.Module, source: str, targets: set[cst.BaseStatement], entered: set[cst.BaseStatement]
+) -> _Spliced | None:
+    """Where each entered top-level statement's text lies in ``source``, found from the interpreter's own parse
+    (the line each statement starts on) and checked by generating that statement's code and finding it there
+    exactly; ``None`` when anything does not line up (the caller then generates the whole module)."""
+    anchors = _Anchors.of(module, source)
+    if anchors is None:
+        return None
+    lines: dict[cst.CSTNode, int] = {}
+    spans: list[tuple[int, int, int, int]] = []
+    for index, statement in enumerate(module.body):
+        if statement not in entered:
+            continue
+        found = anchors.locate(index, targets)
+        if found is None:
+            return None
+        start, end, before = found
+        lines.update({node: anchors.starts[index] + count for node, count in before.items()})
+        if spans and spans[-1][1] == index - 1:
+            spans[-1] = (spans[-1][0], index, spans[-1][2], end)
+        else:
+            spans.append((index, index, start, end))
+    return _Spliced(source, lines, tuple(module.body), tuple(spans), anchors.drops)
+
+
+@dataclass(frozen=True)
+class _Anchors:
+    """The line each top-level statement starts on, and the offset each line starts at."""
+
+    module: cst.Module
+    source: str
+    starts: list[int]
+    offsets: list[int]
+    drops: bool  # the module's code drops the newline after its last statement
+
+    @classmethod
+    def of(cls, module: cst.Module, source: str) -> _Anchors | None:
+        starts = _top_level_lines(module, source)
+        if starts is None or module.has_trailing_newline != source.endswith(("\n", "\r")):
+            return None  # (libcst reads a final bare CR as no final newline: its round trip is not exact there)
+        offsets = [0]
+        for line in source_lines(source):
+            offsets.append(offsets[-1] + len(line))
+        anchors = cls(module, source, starts, offsets, not module.has_trailing_newline and not module.footer)
+        first = anchors.offset(0)
+        if first is None or _generate(module, module.header, False)[0] != source[:first]:
+            return None
+        return anchors
+
+    def offset(self, index: int) -> int | None:
+        """Where top-level statement ``index`` (or the end, past the last one) starts in the source."""
+        if index == len(self.starts):
+            return None
+        line = self.starts[index]
+        return self.offsets[line - 1] if 1 <= line <= len(self.offsets) else None
+
+    def locate(self, index: int, targets: set[cst.BaseStatement]) -> tuple[int, int, dict[cst.CSTNode, int]] | None:
+        """Statement ``index``'s offsets in the source and its targets' line counts, if its code is found there."""
+        start = self.offset(index)
+        last = index + 1 == len(self.starts)
+        code, before = _generate(self.module, (self.module.body[index],), self.drops and last, targets)
+        if start is None or not self.source.startswith(code, start):
+            return None
+        if not last and self.offset(index + 1) != start + len(code):
+            return None
+        return start, start + len(code), before
+
+
+def _top_level_lines(module: cst.Module, source: str) -> list[int] | None:
+    """The line each top-level statement's code starts on (its leading comments and blank lines included), from
+    the interpreter's parse; ``None`` when it cannot parse the source or counts the statements differently."""
+    try:
+        tree = _ast_quietly(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    starts: list[int] = []
+    position = 0
+    for statement in module.body:
+        if position >= len(tree.body):
+            return None
+        node = tree.body[position]
+        position += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
+        decorators = getattr(node, "decorator_list", ())
+        first = min([node.lineno, *(decorator.lineno for decorator in decorators)])
+        starts.append(first - len(statement.leading_lines))
+    return starts if position == len(tree.body) else None
 
 
 def _layout(module: cst.Module, targets: set[cst.BaseStatement]) -> _Original:
@@ -246,9 +399,46 @@ def _reparse(new_source: str) -> None:
 
 def _compile_quietly(source: str) -> None:
     """``ast.parse`` without the SyntaxWarnings (``"\\d"`` escapes…) that belong to the user's code, not to us."""
+    _ast_quietly(source)
+
+
+def _ast_quietly(source: str) -> ast.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ast.parse(source)
+        return ast.parse(source)
+
+
+# Where libcst keeps statements: a module's, a suite's or a line's ``body``, the ``orelse`` of if/for/while/try,
+# ``handlers`` of try, ``finalbody`` of try, ``cases`` of match (the clauses then have a ``body``).
+_STATEMENT_FIELDS = ("body", "orelse", "handlers", "finalbody", "cases")
+
+
+def _imports_of(module: cst.Module) -> Iterator[PlainImport]:
+    """Every import statement of ``module``, at any depth, as the pre-pass sees them. Only the statement
+    structure is walked (no statement lives in an expression), a small part of the tree."""
+    stack: list[Any] = [module]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is cst.Import:
+            yield None, None, [(dotted_name(a.name) or "", _bound(a)) for a in node.names]
+        elif kind is cst.ImportFrom:
+            module_name = dotted_name(node.module) if node.module is not None else None
+            if isinstance(node.names, cst.ImportStar):
+                yield len(node.relative), module_name, [("*", None)]
+            else:
+                yield len(node.relative), module_name, [(dotted_name(a.name) or "", _bound(a)) for a in node.names]
+        else:
+            for name in _STATEMENT_FIELDS:
+                inner = getattr(node, name, None)
+                if type(inner) is tuple or type(inner) is list:
+                    stack.extend(inner)
+                elif inner is not None and not isinstance(inner, str):
+                    stack.append(inner)
+
+
+def _bound(alias: cst.ImportAlias) -> str | None:
+    return dotted_name(alias.asname.name) if alias.asname is not None else None
 
 
 def _verify(source: str, new_source: str, changes: tuple[Change, ...]) -> None:

@@ -12,12 +12,10 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ._atomic import atomic_write
 from ._mapping import MigrationMap
 from ._modules import package_name
 from ._progress import Progress
@@ -74,6 +72,8 @@ def _rewrite_file(path: str, data: bytes, options: RewriteOptions) -> FileOutcom
         return FileOutcome(path, "failed", error=f"cannot encode the result as {source.encoding}: {exc.reason}")
     diff = None
     if options.mode == "write":
+        from ._atomic import atomic_write  # (tempfile) only a run that writes needs it
+
         real = Path(os.path.realpath(path))
         refusal = _read_only(real)
         if refusal is not None:
@@ -131,6 +131,8 @@ def _in_pool(
     results: dict[int, FileOutcome],
     bar: Progress,
 ) -> None:
+    from concurrent.futures import ProcessPoolExecutor, as_completed  # (multiprocessing) only a pool needs it
+
     from . import _rewrite  # noqa: F401  (imported before the pool forks, so workers start warm)
 
     with ProcessPoolExecutor(max_workers=workers) as pool:

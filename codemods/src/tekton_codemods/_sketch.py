@@ -4,14 +4,16 @@ A candidate only spells ``llm_adapter`` somewhere; most real ones are logger nam
 components' adapters. The stdlib parser (C, a few milliseconds a file) sees every import and every string
 constant, which is all the rewriter and cleanup act on, so a file whose imports and strings cannot reach a
 legacy module is settled here. The test errs one way only: anything it cannot rule out goes to libcst
-(a syntax error too, so libcst reports it the way it always has).
+(a syntax error too, so libcst reports it the way it always has). The import rules take plain names, so a file
+only libcst can parse (syntax newer than the running interpreter) is settled by the same rules on libcst's tree
+(:func:`imports_may_change`).
 """
 
 from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ._mapping import MigrationMap
@@ -49,16 +51,34 @@ def sketch(
     if reach:
         scan.visit(tree)
         return Sketch(rewrite=scan.rewrite, reach=scan.rewrite or scan.reach or (own is not None and table.near(own)))
-    # A string can only be rewritten if the text spells a whole mapping key somewhere.
-    scan.rewrite = any(key in text for key in scan.keys)
-    for node in _statements(tree.body):
+    imports = (_plain(node) for node in _statements(tree.body) if isinstance(node, ast.Import | ast.ImportFrom))
+    return Sketch(rewrite=imports_may_change(text, table, package, imports), reach=True)
+
+
+# An import statement as plain data: ``(level, module, [(name, asname), ...])``; ``level`` is ``None`` for
+# ``import a.b [as c], ...`` and ``module`` is then ``None``; a star import lists the name ``"*"``.
+PlainImport = tuple[int | None, str | None, list[tuple[str, str | None]]]
+
+
+def imports_may_change(text: str, table: MigrationMap, package: str | None, imports: Iterable[PlainImport]) -> bool:
+    """The rewrite question of :func:`sketch` on already parsed imports: whether the text spells a whole
+    mapping key (a string the rewriter could move) or one of ``imports`` concerns a legacy module."""
+    scan = _Scan(table, package)
+    if any(key in text for key in scan.keys):
+        return True
+    for level, module, names in imports:
+        if level is None:
+            scan.plain_import(names)
+        else:
+            scan.from_import(level, module, names)
         if scan.rewrite:
-            break
-        if isinstance(node, ast.Import):
-            scan.visit_Import(node)
-        elif isinstance(node, ast.ImportFrom):
-            scan.visit_ImportFrom(node)
-    return Sketch(rewrite=scan.rewrite, reach=True)
+            return True
+    return False
+
+
+def _plain(node: ast.Import | ast.ImportFrom) -> PlainImport:
+    names = [(alias.name, alias.asname) for alias in node.names]
+    return (None, None, names) if isinstance(node, ast.Import) else (node.level, node.module, names)
 
 
 def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -95,18 +115,24 @@ class _Scan(ast.NodeVisitor):
             self.rewrite = True
 
     def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            self.imported.add(alias.asname or alias.name.split(".", 1)[0])
-            self._path(alias.name)
-            if alias.asname is None:
-                self._path(alias.name.split(".", 1)[0])
+        self.plain_import([(alias.name, alias.asname) for alias in node.names])
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        absolute = resolve_relative(self.package, node.level, node.module)
-        names = [alias.name for alias in node.names]
-        self.imported.update(alias.asname or alias.name for alias in node.names)
+        self.from_import(node.level, node.module, [(alias.name, alias.asname) for alias in node.names])
+
+    def plain_import(self, names: list[tuple[str, str | None]]) -> None:
+        for name, asname in names:
+            self.imported.add(asname or name.split(".", 1)[0])
+            self._path(name)
+            if asname is None:
+                self._path(name.split(".", 1)[0])
+
+    def from_import(self, level: int, module: str | None, aliases: list[tuple[str, str | None]]) -> None:
+        absolute = resolve_relative(self.package, level, module)
+        names = [name for name, _ in aliases]
+        self.imported.update(asname or name for name, asname in aliases)
         if absolute is None:
-            spelled = [node.module or "", *names]
+            spelled = [module or "", *names]
             if any(self.table.mentions_segment(name) for name in spelled if name != "*"):
                 self.rewrite = True
             return

@@ -310,6 +310,8 @@ class ClientHolder:
 
     _component_id: str = "default"
     _owns_client: bool = False
+    _legacy_private: tuple[str, ...] = ()
+    """Private methods of the original adapter that callers use, recorded as legacy calls (``_shim_calls``)."""
 
     def _init_client(self, rhetor_url: str) -> None:
         self._rhetor_url = rhetor_url
@@ -324,6 +326,10 @@ class ClientHolder:
 
     async def _get_client(self) -> TektonLLMClient:
         """The adapter's client (Engram's post-migration endpoints call this and use ``generate_text``)."""
+        return await self._active_client()
+
+    async def _active_client(self) -> TektonLLMClient:
+        """The adapter's client, for the shim's own requests (``_get_client`` is legacy API, recorded as a call)."""
         client = self._client
         if self._owns_client:
             if client is None:
@@ -374,7 +380,7 @@ class ClientHolder:
         returned), an answer with no text field at all gives ``missing_text`` (Terma: "No response from LLM
         adapter"; the others read the field with a ``""`` default).
         """
-        client = await self._get_client()
+        client = await self._active_client()
         try:
             response = await client.generate_chat_response(
                 messages,
@@ -411,7 +417,7 @@ class ClientHolder:
         timeout: float | None = None,
     ) -> AsyncGenerator[StreamingChunk, None]:
         """Chunks of one streaming request that carry text; a failure of the stream is raised (see ``_text_chunks``)."""
-        client = await self._get_client()
+        client = await self._active_client()
         stream = client.generate_chat_response(
             messages,
             system_prompt=system_prompt,

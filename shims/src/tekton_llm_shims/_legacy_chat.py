@@ -46,6 +46,7 @@ class ChatAdapter(LegacyAdapter):
 
     _fallback_text: str = ""
     _logger_name: str = "tekton_llm_shims"
+    _legacy_private: tuple[str, ...] = ("_stream_chat", "_get_fallback_response")
 
     def __init__(self, adapter_url: str | None = None) -> None:
         super().__init__(adapter_url)
@@ -108,7 +109,7 @@ class ChatAdapter(LegacyAdapter):
 
     async def _refresh_models(self) -> Mapping[str, Any] | None:
         try:
-            listing = await rhetor_listing(await self._get_client(), timeout=5.0, classic_only=False)
+            listing = await rhetor_listing(await self._active_client(), timeout=5.0, classic_only=False)
         except Exception:
             return None
         if listing is None:

@@ -171,7 +171,7 @@ class ProviderMethods(ClientHolder):
     async def get_available_providers(self) -> dict[str, Any]:
         """Classic Rhetor's ``GET /providers`` body; otherwise the legacy one-provider fallback. Never raises."""
         try:
-            listing = await rhetor_listing(await self._get_client(), timeout=5.0)
+            listing = await rhetor_listing(await self._active_client(), timeout=5.0)
         except Exception as error:
             logger.info("no provider listing: %s", error_text(error))
             listing = None

@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from ._common import error_text
 from ._legacy_chat import ChatAdapter
+from ._shim_calls import records_legacy_calls
 
 __all__ = ["FALLBACK_TEXT", "LLMAdapter", "logger"]
 
@@ -58,6 +59,7 @@ def match_category(response: str, categories: list[str]) -> str:
     return next((category for category in categories if category.lower() in lowered), categories[0])
 
 
+@records_legacy_calls
 class LLMAdapter(ChatAdapter):
     """Engram's memory assistant: analysis, categorisation and summaries of memories."""
 
@@ -66,6 +68,7 @@ class LLMAdapter(ChatAdapter):
     _replacement = _REPLACEMENT
     _fallback_text = FALLBACK_TEXT
     _logger_name = "engram.llm_adapter"
+    _legacy_private = (*ChatAdapter._legacy_private, "_get_client")
 
     async def analyze_memory(
         self, content: str, context: str | None = None, model: str | None = None

@@ -22,6 +22,7 @@ from ._hermes_analysis import (
     parse_service_analysis,
 )
 from ._providers import ProviderMethods
+from ._shim_calls import records_legacy_calls
 
 __all__ = ["LLMAdapter", "logger"]
 
@@ -38,6 +39,7 @@ def _error_turn(error: BaseException) -> str:
     return f"I encountered an error: {error_text(error)}. Please try again later."
 
 
+@records_legacy_calls
 class LLMAdapter(ProviderMethods, LegacyAdapter):
     """Hermes' message-bus assistant: message/service analysis and chat."""
 

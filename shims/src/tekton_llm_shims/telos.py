@@ -15,6 +15,7 @@ from typing import Any, cast
 from ._common import Failure, classify, error_text, redact_credentials
 from ._legacy_chat import ChatAdapter
 from ._providers import ProviderMethods
+from ._shim_calls import records_legacy_calls
 from ._telos_analysis import (
     ACCEPTANCE_SYSTEM,
     CONFLICTS_PROMPT,
@@ -62,6 +63,7 @@ def _field(requirement: Any, key: str) -> Any:
     return requirement.get(key) if isinstance(requirement, Mapping) else None
 
 
+@records_legacy_calls
 class LLMAdapter(ProviderMethods, ChatAdapter):
     """Telos' requirements assistant: analysis, refinement, validation, conflicts and acceptance criteria."""
 
@@ -70,6 +72,7 @@ class LLMAdapter(ProviderMethods, ChatAdapter):
     _replacement = _REPLACEMENT
     _fallback_text = FALLBACK_TEXT
     _logger_name = "telos.llm_adapter"
+    _legacy_private = (*ChatAdapter._legacy_private, "_parse_requirement_analysis", "_parse_refined_requirement")
 
     # -- analyze / refine: v1 for text, v2 for requirement dicts ------------------------------------------------
 

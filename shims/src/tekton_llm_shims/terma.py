@@ -25,6 +25,7 @@ from ._common import (
     warn_deprecated,
 )
 from ._providers import classic_providers, rhetor_listing
+from ._shim_calls import records_legacy_calls
 from ._terma_config import DEFAULT_SYSTEM_PROMPT, LLM_PROVIDERS, Config
 
 __all__ = ["LLM_PROVIDERS", "NO_RESPONSE_TEXT", "Config", "LLMAdapter", "logger"]
@@ -54,10 +55,12 @@ _RHETOR_PROVIDER = {"claude": "anthropic", "local": "ollama"}
 _REPLACEMENT = "tekton_llm_client.TektonLLMClient('terma').generate_text(prompt, system_prompt=..., context_id='terma')"
 
 
+@records_legacy_calls
 class LLMAdapter(ClientHolder):
     """Terma's terminal assistant adapter: explains commands and their output."""
 
     _component_id = "terma"
+    _legacy_private = ("_get_session_context",)
 
     def __init__(self, config_path: str | None = None, *, adapter_url: str | None = None) -> None:
         warn_deprecated("terma", _REPLACEMENT)
@@ -112,7 +115,7 @@ class LLMAdapter(ClientHolder):
     async def get_available_providers(self) -> dict[str, dict[str, Any]]:
         """Rhetor's provider mapping (classic Rhetor), else Terma's own provider table. Never raises."""
         try:
-            listing = await rhetor_listing(await self._get_client(), timeout=2.0)
+            listing = await rhetor_listing(await self._active_client(), timeout=2.0)
         except Exception as error:
             logger.warning("provider listing unavailable: %s", error_text(error))
             listing = None

@@ -87,6 +87,7 @@ _EXPORTS: dict[str, str] = {
     "ContextManager": "context_manager",
     "BudgetTracker": "budget",
     "ResponseCache": "cache",
+    "RateLimits": "_ratelimit",
     # exceptions
     "TektonLLMError": "exceptions",
     "ConnectionError": "exceptions",
@@ -110,6 +111,7 @@ _EXPORTS: dict[str, str] = {
     "IncompleteStreamError": "exceptions",
     "UnsupportedOperation": "exceptions",
     "BudgetExceededError": "exceptions",
+    "ClientRateLimitError": "exceptions",
     "ConfigurationError": "exceptions",
     "AdapterError": "exceptions",
     "FallbackError": "exceptions",
@@ -135,6 +137,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from ._ratelimit import RateLimits
     from ._stream import TextStream
     from .adapters.fallback import FallbackAdapter, LocalFallbackAdapter
     from .budget import BudgetLimit, BudgetTracker
@@ -147,6 +150,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         AdapterError,
         AuthenticationError,
         BudgetExceededError,
+        ClientRateLimitError,
         ConfigurationError,
         ConflictError,
         ConnectionError,

@@ -11,15 +11,18 @@ spliced in: it ends with a chunk carrying ``error`` and then raises ``Incomplete
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from . import _telemetry as telemetry
 from . import exceptions as exc
 from ._pipeline import Answer, Pipeline
 from ._request import LLMRequest, StreamEvent
 from ._stream import ChunkCallback, StopCutter, TextStream, call_callback
+from ._urls import safe_url
 from .models import CompletionResponse, StreamingChunk
 
 if TYPE_CHECKING:
@@ -30,11 +33,23 @@ if TYPE_CHECKING:
 __all__ = ["Generation"]
 
 
-def _usage(event: StreamEvent) -> dict[str, int] | None:
-    usage = (event.raw or {}).get("usage")
+def _usage(event: StreamEvent | None) -> dict[str, int] | None:
+    usage = (event.raw or {}).get("usage") if event is not None else None
     if isinstance(usage, dict):
         return {str(k): int(v) for k, v in usage.items() if isinstance(v, (int, float))}
     return None
+
+
+def _total_tokens(usage: dict[str, int] | None) -> int | None:
+    """The tokens an answer used, for the rate limiter (``None``: unknown, the estimate stands)."""
+    if not usage:
+        return None
+    if "total_tokens" in usage:
+        return usage["total_tokens"]
+    input_tokens, output_tokens = telemetry.usage_tokens(usage)
+    if input_tokens is None and output_tokens is None:
+        return None
+    return (input_tokens or 0) + (output_tokens or 0)
 
 
 class _Shape:
@@ -96,6 +111,28 @@ class Generation:
             return TextStream(self.chunks(request), callback)
         return self.complete(request, callback)
 
+    def _call(self, request: LLMRequest) -> telemetry.Call | None:
+        """The telemetry of one call: its span, or ``None`` while telemetry is off. Callers test
+        ``telemetry.state.api is not False`` first: without OpenTelemetry that is the whole cost."""
+        active = telemetry.current()
+        if active is None:
+            return None
+        config = self.pipeline.config
+        return active.call(
+            request,
+            component=self.component_id,
+            server_url=safe_url(config.ws_url if self.pipeline.use_ws else config.base_url),
+        )
+
+    async def _open_traced(self, request: LLMRequest, call: telemetry.Call) -> Answer:
+        """``Pipeline.open`` with the call's span current (its ``traceparent`` goes to Rhetor) — never while the
+        caller's code runs."""
+        call.enter()
+        try:
+            return await self.pipeline.open(request)
+        finally:
+            call.exit()
+
     # ----------------------------------------------------------------------------------------------- extras
 
     def _reserve(self, request: LLMRequest) -> BudgetReservation | None:
@@ -127,17 +164,25 @@ class Generation:
 
     async def complete(self, request: LLMRequest, callback: ChunkCallback | None = None) -> CompletionResponse:
         """The whole answer: the pipeline's answer read to its end."""
+        call = None if telemetry.state.api is False else self._call(request)
         cached = self.cache.get(request) if self.cache is not None else None
         if cached is not None:  # costs nothing: holds and records nothing
             response = cached.model_copy(update={"request_id": request.request_id, "latency": 0.0})
+            if call is not None:
+                call.end(model=response.model, provider=response.provider, text=response.content, cache_hit=True)
         else:
-            hold = self._reserve(request)
+            hold: BudgetReservation | None = None
             try:
-                response = await self._collect(request)
-            except BaseException:
+                hold = self._reserve(request)
+                response = await self._collect(request, call)
+            except BaseException as error:
                 if hold is not None:
                     hold.release()
+                if call is not None:
+                    call.end(error=error)
                 raise
+            if call is not None:
+                call.end(model=response.model, provider=response.provider, usage=response.usage, text=response.content)
             self._after_answer(request, response, hold)
             if self.cache is not None and not response.fallback:
                 self.cache.put(request, response)
@@ -157,14 +202,17 @@ class Generation:
             )
         return response
 
-    async def _collect(self, request: LLMRequest) -> CompletionResponse:
+    async def _collect(self, request: LLMRequest, call: telemetry.Call | None) -> CompletionResponse:
         started = time.perf_counter()
-        answer = await self.pipeline.open(request)
+        answer = await (self.pipeline.open(request) if call is None else self._open_traced(request, call))
         event = answer.first
         shape = _Shape(request)
         shape.update(event)
         if answer.rest is None and not request.stop:  # the common case, one JSON answer: nothing to read or cut
             text = event.text
+            if answer.permit is not None:
+                answer.settle(_total_tokens(_usage(event)))
+                answer.release()
         else:
             cutter = StopCutter(request.stop or [])
             parts = [cutter.feed(event.text)]
@@ -176,6 +224,8 @@ class Generation:
                         if event.done or cutter.stopped:
                             break
             finally:
+                if answer.permit is not None:
+                    answer.settle(_total_tokens(_usage(event)))
                 await answer.aclose()  # also when the first event was the last: its transport is released now
             parts.append(cutter.flush())
             text = "".join(parts)
@@ -193,18 +243,27 @@ class Generation:
 
     # -------------------------------------------------------------------------------------------- streaming
 
-    async def _open(self, request: LLMRequest, hold: BudgetReservation | None) -> Answer:
+    async def _open(self, request: LLMRequest, call: telemetry.Call | None) -> tuple[Answer, BudgetReservation | None]:
+        hold: BudgetReservation | None = None
         try:
-            return await self.pipeline.open(request)
-        except BaseException:
+            hold = self._reserve(request)
+            answer = await (self.pipeline.open(request) if call is None else self._open_traced(request, call))
+        except BaseException as error:
             if hold is not None:
                 hold.release()  # nothing was delivered, nothing is paid for
+            if call is not None:
+                call.end(error=error)
             raise
+        if call is not None:
+            call.first_chunk()  # an answer opens with its first text
+        return answer, hold
 
     async def chunks(self, request: LLMRequest) -> AsyncIterator[StreamingChunk]:
-        """The answer as chunks (stop sequences applied), ending with exactly one ``done`` chunk."""
-        hold = self._reserve(request)
-        answer = await self._open(request, hold)
+        """The answer as chunks (stop sequences applied), ending with exactly one ``done`` chunk.
+
+        Its telemetry span ends with the answer: completed, broken (``error.type``) or abandoned by the caller."""
+        call = None if telemetry.state.api is False else self._call(request)
+        answer, hold = await self._open(request, call)
         shape = _Shape(request)
         cutter = StopCutter(request.stop) if request.stop else None
         parts: list[str] = []
@@ -234,11 +293,44 @@ class Generation:
             yield shape.chunk("", done=True, error=failure.message)
             raise _incomplete(failure, parts, request) from failure
         finally:
+            if call is not None or answer.permit is not None:
+                _stream_ended(answer, call, shape, event, parts, settled)
             await answer.aclose()
             if hold is not None and not settled:  # broken or abandoned: what was delivered is settled
                 hold.finish("".join(parts), fallback=shape.fallback)
         if not (event is not None and event.done and event.text and shape.fallback and cutter is None):
             yield shape.chunk("", done=True)
+
+
+def _stream_ended(
+    answer: Answer,
+    call: telemetry.Call | None,
+    shape: _Shape,
+    event: StreamEvent | None,
+    parts: list[str],
+    settled: bool,
+) -> None:
+    """Settle the rate limiter's permit with the stream's usage and end its span: completed, broken or abandoned
+    (the caller closed it, or it was garbage-collected). Called from ``chunks``' ``finally``: an unsettled stream
+    ends by the exception in flight there."""
+    usage = _usage(event)
+    answer.settle(_total_tokens(usage))
+    if call is None:
+        return
+    broken: BaseException | None = None
+    if not settled:
+        broken = sys.exc_info()[1]
+        if isinstance(broken, GeneratorExit):  # closed by the caller: abandoned, unless it broke just before
+            context = broken.__context__
+            broken = context if isinstance(context, exc.TektonLLMError) else None
+    call.end(
+        model=shape.model,
+        provider=shape.provider,
+        usage=usage,
+        text="".join(parts),
+        error=broken,
+        outcome="completed" if settled else "broken" if broken is not None else "abandoned",
+    )
 
 
 def _failure(error: exc.TektonLLMError) -> exc.TektonLLMError:

@@ -19,6 +19,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import TYPE_CHECKING
 
+from . import _telemetry as telemetry
 from . import exceptions as exc
 from ._breaker import CircuitBreaker
 from ._dialects import DIALECTS, HttpDialect
@@ -29,9 +30,10 @@ from ._urls import safe_url
 from .adapters.base import FallbackLink
 from .adapters.fallback import LocalFallbackAdapter
 from .config import ClientConfig
-from .utils.retries import RetryPolicy
+from .utils.retries import Attempt, RetryPolicy
 
 if TYPE_CHECKING:  # imported lazily at run time: websockets costs import time
+    from ._ratelimit import Permit, RateLimiter
     from ._transport.ws import CloseCallback, WebSocketTransport
 
 __all__ = ["Answer", "Pipeline", "first_event", "ws_transport"]
@@ -81,18 +83,37 @@ def ws_transport(
 
 
 class Answer:
-    """An answer whose first event has arrived: ``first``, then ``rest`` (ending with one ``done`` event)."""
+    """An answer whose first event has arrived: ``first``, then ``rest`` (ending with one ``done`` event).
 
-    __slots__ = ("first", "rest")
+    ``permit`` is the rate limiter's hold on an answer from Rhetor: kept until the answer ends, then settled with
+    its usage (``settle``) and released (``aclose``, or ``release`` for an answer with nothing more to read)."""
+
+    __slots__ = ("first", "permit", "rest")
 
     def __init__(self, first: StreamEvent, rest: AsyncGenerator[StreamEvent, None] | None = None) -> None:
         self.first = first
         self.rest = rest
+        self.permit: Permit | None = None
+
+    def settle(self, tokens: int | None) -> None:
+        """The answer's real token usage replaces the rate limiter's estimate (``None`` keeps the estimate)."""
+        if self.permit is not None:
+            self.permit.settle(tokens)
+
+    def release(self) -> None:
+        """Free the rate limiter's hold (idempotent)."""
+        permit, self.permit = self.permit, None
+        if permit is not None:
+            permit.release()
 
     async def aclose(self) -> None:
-        """Release the connection of an answer that is not read to its end."""
-        if self.rest is not None:
-            await self.rest.aclose()
+        """Release the connection of an answer that is not read to its end, and the rate limiter's hold."""
+        try:
+            if self.rest is not None:
+                await self.rest.aclose()
+        finally:
+            if self.permit is not None:
+                self.release()
 
 
 def _model_fault(error: exc.TektonLLMError) -> bool:
@@ -138,12 +159,21 @@ class Pipeline:
     """Rhetor access for one client: dialect, transports, breaker, retries and the fallback chain."""
 
     def __init__(
-        self, config: ClientConfig, *, adapter: LocalFallbackAdapter, retry_policy: RetryPolicy, breaker: CircuitBreaker
+        self,
+        config: ClientConfig,
+        *,
+        adapter: LocalFallbackAdapter,
+        retry_policy: RetryPolicy,
+        breaker: CircuitBreaker,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.config = config
         self.adapter = adapter
         self.retry_policy = retry_policy
         self.breaker = breaker
+        #: The component's client-side rate limiter: every attempt sent to Rhetor acquires from it (never the
+        #: fallback chain).
+        self.limiter = limiter
         self.dialect_name: str | None = None if config.api == "auto" else config.api
         self.use_ws = config.transport == "ws"
         self._http: HttpTransport | None = None
@@ -245,7 +275,7 @@ class Pipeline:
             try:
                 await self.http().request("GET", "/health", request_id=request.request_id, timeout=2.0)
             except exc.TektonLLMError:
-                self.breaker.record_failure()
+                self._breaker_failure()
             else:
                 logger.info("Rhetor at %s answers again; circuit closed", safe_url(self.config.base_url))
                 self.breaker.record_success()
@@ -257,9 +287,19 @@ class Pipeline:
 
     def _note(self, error: exc.TektonLLMError) -> None:
         if error.unavailable:
-            self.breaker.record_failure()
+            self._breaker_failure()
             if isinstance(error, exc.ConnectionError):
                 self._forget_dialect()
+
+    def _breaker_failure(self) -> None:
+        """Count a failure against the breaker; its opening is counted in telemetry."""
+        if telemetry.state.active is None:
+            self.breaker.record_failure()
+            return
+        was_open = self.breaker.state == "open"
+        self.breaker.record_failure()
+        if not was_open and self.breaker.state == "open":
+            telemetry.count("breaker_openings", {"tekton.component": self.config.component_id})
 
     async def _fallback_models(self, request: LLMRequest, error: exc.TektonLLMError) -> Answer:
         policy = dataclasses.replace(self.retry_policy, max_retries=self.adapter.max_retries - 1)
@@ -269,11 +309,16 @@ class Pipeline:
                 request, model=model, request_id=new_request_id(), timeout=self.adapter.timeout or request.timeout
             )
             try:
-                return await self._retried(retry, policy)
+                answer = await self._retried(retry, policy)
             except exc.TektonLLMError as next_error:
                 if not _model_fault(next_error):
                     raise
                 error = next_error
+            else:
+                call = telemetry.CALL.get() if telemetry.state.active is not None else None
+                if call is not None:
+                    call.served_by("fallback_model", model)
+                return answer
         raise error
 
     # ---------------------------------------------------------------------------------- retry, dialect, wire
@@ -284,12 +329,56 @@ class Pipeline:
         Each attempt speaks the (detected) dialect over HTTP, or over WebSocket once v1's HTTP route proved broken
         as shipped."""
         answer: Answer | None = None
+        call = telemetry.CALL.get() if telemetry.state.active is not None else None
         async for attempt in policy.attempts():
-            async with attempt:
-                dialect = await self.dialect(request.request_id)
-                answer = await (self._over_ws if self.use_ws else self._over_http_or_ws)(dialect, request)
+            try:
+                async with attempt:
+                    permit = None if self.limiter is None else await self._acquire(request, call)
+                    try:
+                        dialect = await self.dialect(request.request_id)
+                        answer = await (self._over_ws if self.use_ws else self._over_http_or_ws)(dialect, request)
+                    except BaseException as error:
+                        if permit is not None:
+                            self._unused_permit(permit, error)
+                        raise
+                    answer.permit = permit
+            finally:
+                if call is not None:
+                    self._attempted(call, attempt)
         assert answer is not None
         return answer
+
+    def _attempted(self, call: telemetry.Call, attempt: Attempt) -> None:
+        call.attempted(
+            attempt.number, attempt.error, transport="ws" if self.use_ws else "http", dialect=self.dialect_name
+        )
+
+    async def _acquire(self, request: LLMRequest, call: telemetry.Call | None) -> Permit | None:
+        """The rate limiter's permit for one attempt (waiting, bounded by the call's timeout, or refused); ``None``
+        when no limit applies."""
+        from ._ratelimit import estimate_tokens
+
+        limiter = self.limiter
+        assert limiter is not None
+        tokens = estimate_tokens(request) if limiter.counts_tokens else 0  # counting costs; only a tpm limit needs it
+        try:
+            permit = await limiter.acquire(
+                tokens, timeout=request.timeout or self.config.timeout, request_id=request.request_id
+            )
+        except exc.ClientRateLimitError:
+            if call is not None:
+                call.rate_limited(None)
+            raise
+        if call is not None:
+            call.rate_limited(permit.waited)
+        return permit if permit.admitted_at is not None else None  # no limit applied: nothing to hold or settle
+
+    def _unused_permit(self, permit: Permit, error: BaseException) -> None:
+        """An attempt that failed keeps its estimate and frees its slot; a 429 pauses every caller of the limiter
+        for the server's ``Retry-After`` (one second without one)."""
+        permit.release()
+        if isinstance(error, exc.RateLimitError) and self.limiter is not None:
+            self.limiter.pause(error.retry_after or 1.0)
 
     async def _over_http_or_ws(self, dialect: HttpDialect, request: LLMRequest) -> Answer:
         try:
@@ -324,6 +413,10 @@ class Pipeline:
                 http_error.message,
                 safe_url(self.config.ws_url),
             )
+            telemetry.count("transport_switches", {"tekton.component": self.config.component_id})
+        call = telemetry.CALL.get() if telemetry.state.active is not None else None
+        if call is not None:
+            call.switched(safe_url(self.config.ws_url))
         return await self._over_ws(dialect, request)
 
     def _unfixable(self, http_error: exc.TektonLLMError, note: str) -> exc.TektonLLMError:
@@ -436,7 +529,12 @@ class Pipeline:
         for link in self._links():
             events = link.events(request)
             try:
-                return Answer(await self._first(events, request), events)
+                answer = Answer(await self._first(events, request), events)
             except exc.TektonLLMError as link_error:
                 logger.info("fallback %s failed: %s", link.name, link_error)
+                continue
+            call = telemetry.CALL.get() if telemetry.state.active is not None else None
+            if call is not None:
+                call.served_by("local" if link is self.adapter else link.name)
+            return answer
         raise error  # pragma: no cover - the local link never fails

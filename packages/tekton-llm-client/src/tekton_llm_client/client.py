@@ -20,6 +20,7 @@ from ._breaker import CircuitBreaker
 from ._dialects.base import HttpDialect
 from ._generation import Generation
 from ._pipeline import Pipeline
+from ._ratelimit import RateLimiter, RateLimits, limiter_for
 from ._request import LLMRequest, RequestDefaults, build_request, options_dict
 from ._stream import ChunkCallback, TextStream
 from ._transport.http import HttpTransport
@@ -98,6 +99,7 @@ class TektonLLMClient:
         cache: ResponseCache | None = None,
         budget: BudgetTracker | None = None,
         context_manager: ContextManager | None = None,
+        rate_limits: RateLimits | None = None,
     ) -> None:
         config = resolve_config(
             component_id,
@@ -115,6 +117,7 @@ class TektonLLMClient:
             transport=transport,
             settings=settings,
             llm_settings=llm_settings,
+            rate_limits=rate_limits,
         )
         self.settings = settings
         self.llm_settings = llm_settings
@@ -131,6 +134,8 @@ class TektonLLMClient:
                 retry_after_cap=config.retry_after_cap,
             ),
             breaker=CircuitBreaker(breaker_threshold, breaker_cooldown),
+            # Every client of a component shares its limiter, also one without limits of its own (see _ratelimit).
+            limiter=limiter_for(config.component_id, config.rate_limits or RateLimits()),
         )
         self._generation = Generation(self._pipeline, config.component_id)
         self._generation.cache = cache
@@ -164,6 +169,11 @@ class TektonLLMClient:
     def retry_policy(self) -> RetryPolicy:
         """The one retry policy of this client (requests and WebSocket reconnects alike)."""
         return self._pipeline.retry_policy
+
+    @property
+    def rate_limiter(self) -> RateLimiter | None:
+        """The component's client-side rate limiter, shared with its other clients in this process."""
+        return self._pipeline.limiter
 
     @property
     def breaker(self) -> CircuitBreaker:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from ._ratelimit import RateLimits
 from ._urls import _HTTP, _WS, BasicCredentials, checked_url, safe_url, split_credentials, ws_url_for
 from .env import get_env_float, get_env_int
 from .exceptions import ConfigurationError
@@ -60,6 +61,7 @@ class ClientConfig:
     url_credentials: BasicCredentials | None = field(default=None, repr=False)
     ws_credentials: BasicCredentials | None = field(default=None, repr=False)
     ollama_credentials: BasicCredentials | None = field(default=None, repr=False)
+    rate_limits: RateLimits | None = None
 
     def __repr__(self) -> str:
         shown = []
@@ -130,6 +132,40 @@ def _env_seconds(env: Mapping[str, str], name: str) -> float | None:
     return _optional_finite(get_env_float(name, None, use_prefix=False, environ=env), name)
 
 
+_RATE_ENV = (
+    ("rpm", "RHETOR_RATE_LIMIT_RPM"),
+    ("tpm", "RHETOR_RATE_LIMIT_TPM"),
+    ("concurrency", "RHETOR_MAX_CONCURRENCY"),
+)
+
+
+def _env_rate_limits(env: Mapping[str, str]) -> RateLimits | None:
+    """``RHETOR_RATE_LIMIT_RPM``/``_TPM``, ``RHETOR_MAX_CONCURRENCY`` and ``RHETOR_RATE_LIMIT_MODE`` (``wait`` or
+    ``raise``); ``None`` when none is set. A malformed value is a ``ConfigurationError`` naming the variable."""
+    values: dict[str, Any] = {}
+    for name, variable in _RATE_ENV:
+        number = get_env_int(variable, None, use_prefix=False, environ=env)
+        if number is not None and number <= 0:
+            raise ConfigurationError(f"environment variable {variable} must be a positive integer, got {number!r}")
+        if number is not None:
+            values[name] = number
+    mode = _env_str(env, "RHETOR_RATE_LIMIT_MODE")
+    if mode is not None:
+        values["on_limit"] = _choice(mode.strip(), "RHETOR_RATE_LIMIT_MODE", ("wait", "raise"))
+    return RateLimits(**values) if values else None
+
+
+def _rate_limits(value: Any) -> RateLimits | None:
+    if value is None or isinstance(value, RateLimits):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return RateLimits(**value)  # its own checks raise ConfigurationError
+        except TypeError as exc:
+            raise ConfigurationError(f"rate_limits: {exc}") from None
+    raise ConfigurationError(f"rate_limits must be a RateLimits (or a mapping of its fields), got {value!r}")
+
+
 def _env_str(env: Mapping[str, str], key: str) -> str | None:
     value = env.get(key)
     return value if value else None
@@ -165,8 +201,12 @@ def resolve_config(
     settings: ClientSettings | None = None,
     llm_settings: LLMSettings | None = None,
     env: Mapping[str, str] | None = None,
+    rate_limits: RateLimits | Mapping[str, Any] | None = None,
 ) -> ClientConfig:
-    """Resolve every setting once; raises ``ConfigurationError`` for contradictory or malformed values."""
+    """Resolve every setting once; raises ``ConfigurationError`` for contradictory or malformed values.
+
+    ``rate_limits`` is one setting: the argument, else ``settings.rate_limits``, else the ``RHETOR_RATE_LIMIT_*`` /
+    ``RHETOR_MAX_CONCURRENCY`` variables, each taken whole (an argument is not completed from the environment)."""
     env = os.environ if env is None else env
     if rhetor_url is not None and base_url is not None and rhetor_url.rstrip("/") != base_url.rstrip("/"):
         raise ConfigurationError("rhetor_url and base_url are aliases; pass one, or the same value")
@@ -231,6 +271,7 @@ def resolve_config(
         url_credentials=base_credentials,
         ws_credentials=ws_credentials,
         ollama_credentials=ollama_credentials,
+        rate_limits=_first(_rate_limits(rate_limits), _rate_limits(s.get("rate_limits")), _env_rate_limits(env)),
     )
 
 

@@ -18,6 +18,7 @@ __all__ = [
     "AdapterError",
     "AuthenticationError",
     "BudgetExceededError",
+    "ClientRateLimitError",
     "ConfigurationError",
     "ConflictError",
     "ConnectionError",
@@ -147,6 +148,23 @@ class UnsupportedOperation(TektonLLMError, NotImplementedError):
 
 class BudgetExceededError(TektonLLMError):
     """A client-side budget limit with policy ``enforce`` would be exceeded; nothing was sent."""
+
+
+class ClientRateLimitError(TektonLLMError):
+    """The client's own rate limit (``RateLimits``) refused the request; nothing was sent.
+
+    ``retry_after`` is the earliest time in seconds the limiter could admit it (``inf`` for a request larger than
+    the whole token limit; 0.0 when only the concurrency cap is full, which frees when a running request ends);
+    ``reason`` names the limit: ``rpm``, ``tpm``, ``concurrency``, ``paused`` (after Rhetor's 429), ``paced``,
+    ``queue``. Neither retried nor a reason to fall back: Rhetor is available, the caller is over its own limit."""
+
+    retryable = False
+    unavailable = False
+
+    def __init__(self, message: str = "", *, retry_after: float, reason: str = "", **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        self.reason = reason
+        super().__init__(message, **kwargs)
 
 
 class ConfigurationError(TektonLLMError, ValueError):

@@ -14,6 +14,8 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .exceptions import InvalidRequestError
+
 __all__ = [
     "AvailableProviders",
     "ChatCompletion",
@@ -85,11 +87,11 @@ ChatMessage = Message
 def message_dict(message: Any) -> dict[str, str]:
     """Any message shape callers use (``Message``, a ``{"role", "content"}`` mapping, an object with ``role`` and
     ``content``) as the plain dict every Rhetor generation takes. The one place messages are normalised."""
-    from .exceptions import InvalidRequestError
-
-    if isinstance(message, Message):
+    if isinstance(message, dict):  # the common shape first: ``Message`` and ``Mapping`` checks go through ABCMeta
+        role, content = message.get("role"), message.get("content")
+    elif isinstance(message, Message):
         return message.to_dict()
-    if isinstance(message, Mapping):
+    elif isinstance(message, Mapping):
         role, content = message.get("role"), message.get("content")
     else:
         role, content = getattr(message, "role", None), getattr(message, "content", None)

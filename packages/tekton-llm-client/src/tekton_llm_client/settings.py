@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from ._files import atomic_write
+from ._ratelimit import RateLimits
 from ._urls import safe_url
 from .exceptions import ConfigurationError
 
@@ -81,6 +82,8 @@ class ClientSettings(BaseModel):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     context_id: str | None = None
     additional_options: dict[str, Any] = Field(default_factory=dict)
+    rate_limits: RateLimits | None = None
+    """Client-side rate limits of the component (below a ``rate_limits`` argument, above ``RHETOR_RATE_LIMIT_*``)."""
 
     @property
     def rhetor_url(self) -> str | None:

@@ -66,7 +66,7 @@ class Forwarder(ClientHolder):
 
     async def listing(self) -> AvailableProviders | None:
         """Rhetor's provider/model listing (either generation), or ``None`` within 2 s."""
-        return await rhetor_listing(await self._get_client(), timeout=2.0, classic_only=False)
+        return await rhetor_listing(await self._active_client(), timeout=2.0, classic_only=False)
 
     async def providers(self) -> dict[str, Any]:
         """The legacy ``GET /providers`` body."""
@@ -86,7 +86,7 @@ class Forwarder(ClientHolder):
         listing = await self.listing()
         url = redact_credentials(self.rhetor_url)  # the body is public: a URL's credentials stay out of it
         try:
-            status = await (await self._get_client()).health()
+            status = await (await self._active_client()).health()
             rhetor = {"url": url, "status": status.status, "dialect": status.dialect}
             healthy = status.healthy
         except Exception as error:

@@ -23,6 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.protocol import State
 
+from .. import _telemetry
 from .. import exceptions as exc
 from .._request import LLMRequest, StreamEvent
 from .._urls import safe_url
@@ -86,6 +87,8 @@ class WebSocketConnection:
         headers = {"User-Agent": _USER_AGENT}
         if authorization:
             headers["Authorization"] = authorization
+        if _telemetry.state.active is not None:  # W3C traceparent/tracestate on the handshake
+            _telemetry.inject(headers)
         where = safe_url(url)
         try:
             connection = await connect(

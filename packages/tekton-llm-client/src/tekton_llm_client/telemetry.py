@@ -1,0 +1,20 @@
+"""OpenTelemetry for the shared client: GenAI client spans and metrics, W3C context sent to Rhetor, and the
+migration's progress (which legacy adapter calls still run).
+
+Optional and free when off: install ``tekton-llm-client[otel]`` (``opentelemetry-api`` only) and configure an
+OpenTelemetry SDK in the application. Without the package, or with no SDK tracer/meter provider configured,
+nothing is emitted and a request pays one check. The client follows the OpenTelemetry GenAI semantic conventions
+for client inference spans and metrics (semantic-conventions v1.41: ``gen_ai.provider.name``,
+``gen_ai.client.operation.duration``, ``gen_ai.client.token.usage``,
+``gen_ai.client.operation.time_to_first_chunk``); project attributes live under ``tekton.``. See MIGRATION.md,
+"Observing the migration", for the attribute table.
+
+Prompt and answer text are recorded only when ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`` (the
+GenAI instrumentations' switch); the auth token never.
+"""
+
+from __future__ import annotations
+
+from ._telemetry import CAPTURE_CONTENT_ENV, INSTRUMENTATION_NAME, shim_call
+
+__all__ = ["CAPTURE_CONTENT_ENV", "INSTRUMENTATION_NAME", "shim_call"]

@@ -28,7 +28,9 @@ SHIMS = ROOT / "shims"
 CODEMODS = ROOT / "codemods"
 COMPONENTS = ("terma", "hermes", "telos", "engram")
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
-DEV = ("pytest>=8.3", "pytest-asyncio>=0.25")
+# pytest 8.3.4: before it, --import-mode=importlib cannot import a test folder's helper module by a relative import
+# (tests/client/test_telemetry.py: from .telemetry_sdk import ...); 8.3.0–8.3.3 fail there with ModuleNotFoundError.
+DEV = ("pytest>=8.3.4", "pytest-asyncio>=0.25")
 # The telemetry tests' in-memory span exporter and metric reader. A test dependency only: the [otel] extra brings the
 # API, and the SDK is the application's choice. Its floor is the [otel] extra's (the SDK pins the API exactly).
 OTEL_TEST = ("opentelemetry-sdk>=1.30",)
@@ -114,6 +116,8 @@ def _install_suite(session: nox.Session, otel: bool, *specs: str) -> tuple[str, 
     uv = _uv()
     if leftovers and uv and session.venv_backend == "uv":
         session.run(uv, "pip", "uninstall", "--python", str(Path(session.bin) / "python"), *leftovers, external=True)
+    elif leftovers:
+        session.run("python", "-m", "pip", "uninstall", "--yes", *leftovers)
     session.run("python", "-c", _OTEL_ABSENT, silent=True)
     return ("-m", "not otel")
 
@@ -224,11 +228,13 @@ def build(session: nox.Session) -> None:
         # The wheels as a user gets them: installed together (not editable), imported, the CLIs answering.
         wheels = [Path(path) for path in dists if path.endswith(".whl")]
         session.install(*(
-            f"tekton-llm-client[testing] @ {wheel.as_uri()}" if wheel.name.startswith("tekton_llm_client-")
+            f"tekton-llm-client[testing,otel] @ {wheel.as_uri()}" if wheel.name.startswith("tekton_llm_client-")
             else str(wheel)
             for wheel in wheels
         ))
-        session.run("python", "-c", "import tekton_llm_client, tekton_llm_shims.hermes, tekton_codemods.cli")
+        session.run(
+            "python", "-c", "import tekton_llm_client.telemetry, tekton_llm_shims.hermes, tekton_codemods.cli"
+        )
         session.run("tekton-migrate", "--help", silent=True)
         session.run("python", "-m", "tekton_llm_client.testing", "--help", silent=True)
 

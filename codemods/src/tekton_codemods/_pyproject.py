@@ -14,11 +14,6 @@ from typing import Any
 
 from ._mapping import MappingError, is_dotted_name
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 TABLE = "tekton-migrate"
 
 
@@ -52,6 +47,10 @@ def find_pyproject(start: Path) -> Path | None:
 
 def load_settings(pyproject: Path) -> ProjectSettings:
     """Parse and validate the tool table; a file without it yields empty settings."""
+    if sys.version_info >= (3, 11):  # imported here: a tree without a pyproject.toml never needs a TOML parser
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
     try:
         with pyproject.open("rb") as handle:
             document = tomllib.load(handle)

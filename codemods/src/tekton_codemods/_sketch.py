@@ -12,6 +12,8 @@ only libcst can parse (syntax newer than the running interpreter) is settled by 
 from __future__ import annotations
 
 import ast
+import re
+import symtable
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -41,6 +43,12 @@ def sketch(
     ``reach`` asks the cleanup question too; without it only imports and strings are looked at (all that a
     rewrite acts on), which is a fraction of the nodes.
     """
+    if not reach:
+        if any(key in text for key in table.mapping):
+            return Sketch(rewrite=True, reach=True)  # libcst will see it anyway (and report a syntax error)
+        found = text_imports(text)
+        if found is not None:
+            return Sketch(rewrite=not _parses(text) or imports_may_change(text, table, package, found), reach=True)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarnings belong to the user's code
@@ -53,6 +61,124 @@ def sketch(
         return Sketch(rewrite=scan.rewrite, reach=scan.rewrite or scan.reach or (own is not None and table.near(own)))
     imports = (_plain(node) for node in _statements(tree.body) if isinstance(node, ast.Import | ast.ImportFrom))
     return Sketch(rewrite=imports_may_change(text, table, package, imports), reach=True)
+
+
+def _parses(text: str) -> bool:
+    """Whether the interpreter parses ``text``, without building Python objects for its tree: ``symtable``
+    parses as ``ast.parse`` does, then only builds the symbol table (it also rejects a few programs ``ast``
+    accepts, like ``nonlocal`` at module level: those go to libcst, which settles them the same way)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            symtable.symtable(text, "<candidate>", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+_FROM_HEAD = re.compile(r"(?:\A|[;:])[ \t\f]*(from(?=[ \t\f.])[\w. \t\f]*)\Z")
+_FROM_WORD = re.compile(r"\bfrom\b")
+_STATEMENT_END = re.compile(r"[\r\n;#]|\Z")
+
+
+def text_imports(text: str) -> list[PlainImport] | None:
+    """Every import statement of ``text`` (a file the interpreter parses), read from the text without a parse
+    of the whole file, or ``None`` when that cannot be done with certainty (then the caller parses).
+
+    The keyword ``import`` stands in every import statement, and only where a statement starts (after a line
+    break, ``;`` or ``:``) or after ``from <module>`` on the same line. Each occurrence of the word is either
+    provably not the keyword (inside a string, a comment or prose: nothing that may begin a statement stands
+    before it, and no ``from`` does) or the statement around it is cut out and parsed on its own; one that
+    does not parse as a single import, and a line continuation near one, make the answer ``None``. Words in
+    strings that happen to read as an import only add imports, which can only send a file to libcst.
+    """
+    found: list[PlainImport] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarnings belong to the user's code
+        for keyword in _words(text, "import"):
+            start = _statement_start(text, keyword)
+            if start == -1:
+                continue
+            end = _statement_end(text, keyword + len("import"), parenthesised=start != keyword)
+            if start is None or end is None:
+                return None
+            statement = _single_import(text[start:end])
+            if statement is None:
+                return None
+            found.append(statement)
+    return found
+
+
+def _words(text: str, word: str) -> Iterator[int]:
+    """Offsets of ``word`` standing alone (``str.find`` is much faster than a regular expression with ``\\b``)."""
+    index = text.find(word)
+    while index != -1:
+        after = index + len(word)
+        if not (index and _is_word(text[index - 1])) and not (after < len(text) and _is_word(text[after])):
+            yield index
+        index = text.find(word, after)
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _statement_start(text: str, keyword: int) -> int | None:
+    """Where the import statement holding the word at ``keyword`` starts; -1: the word cannot be the keyword
+    there; ``None``: cannot tell."""
+    line_start = max(text.rfind("\n", 0, keyword), text.rfind("\r", 0, keyword)) + 1
+    if _continued(text, line_start):
+        return None  # the statement may have begun on an earlier line: left to the parser
+    before = text[line_start:keyword]
+    if "#" in before and "'" not in before and '"' not in before:
+        return -1  # in a comment, or in a string that stays open past it
+    if not before.strip(" \t\f") or before.rstrip(" \t\f").endswith((";", ":")):
+        return keyword
+    head = _FROM_HEAD.search(before)
+    if head is not None:
+        return line_start + head.start(1)
+    return None if _FROM_WORD.search(before) else -1
+
+
+def _continued(text: str, line_start: int) -> bool:
+    """Whether the line starting at ``line_start`` follows one that ends with a backslash (a continuation, or a
+    comment ending in one: either way the parser must decide)."""
+    end = line_start - 1
+    if end >= 1 and text[end] == "\n" and text[end - 1] == "\r":
+        end -= 1
+    return end >= 1 and text[end - 1] == "\\"
+
+
+def _statement_end(text: str, after: int, *, parenthesised: bool) -> int | None:
+    """Where the import statement whose keyword ends at ``after`` ends (before a comment), or ``None``."""
+    rest = after
+    while rest < len(text) and text[rest] in " \t\f":
+        rest += 1
+    if parenthesised and rest < len(text) and text[rest] == "(":
+        index = rest
+        while index < len(text) and text[index] != ")":
+            index = _line_end(text, index) if text[index] == "#" else index + 1
+        return index + 1 if index < len(text) else None
+    end = _STATEMENT_END.search(text, after)
+    assert end is not None  # ``\Z`` always matches
+    if text[after : end.start()].rstrip(" \t\f").endswith("\\"):
+        return None  # a continued statement: left to the parser
+    return end.start()
+
+
+def _line_end(text: str, index: int) -> int:
+    ends = [found for found in (text.find("\n", index), text.find("\r", index)) if found != -1]
+    return min(ends, default=len(text))
+
+
+def _single_import(code: str) -> PlainImport | None:
+    try:
+        body = ast.parse(code).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if len(body) != 1 or not isinstance(body[0], ast.Import | ast.ImportFrom):
+        return None
+    return _plain(body[0])
 
 
 # An import statement as plain data: ``(level, module, [(name, asname), ...])``; ``level`` is ``None`` for

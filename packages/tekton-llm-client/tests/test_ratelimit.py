@@ -8,56 +8,28 @@ where a caller must be seen queued it steps the event loop until ``RateLimiter.w
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import logging
 import math
+import pickle
 import threading
-from collections.abc import Callable
 
 import pytest
-from tekton_llm_client import ClientRateLimitError, ClientSettings, ConfigurationError, RateLimits, TektonLLMClient
+from tekton_llm_client import (
+    ClientRateLimitError,
+    ClientSettings,
+    ConfigurationError,
+    RateLimits,
+    TektonLLMClient,
+    exceptions,
+)
 from tekton_llm_client._ratelimit import Permit, RateLimiter, estimate_tokens, limiter_for
 from tekton_llm_client._request import LLMRequest
 from tekton_llm_client.config import resolve_config
 from tekton_llm_client.utils.token_counter import count_message_tokens
 
-_ids = itertools.count()
-
-
-def component() -> str:
-    """A component id no other test uses: limiters are shared per component for the whole process."""
-    return f"rl-unit-{next(_ids)}"
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    """The most ``times`` in any half-open interval ``(t - window, t]``."""
-    ordered = sorted(times)
-    best, start = 0, 0
-    for end, t in enumerate(ordered):
-        while ordered[start] <= t - window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
-
-
-async def until(condition: Callable[[], bool], steps: int = 1000) -> None:
-    """Step the event loop (no timed sleep) until ``condition`` holds."""
-    for _ in range(steps):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("condition not reached")
-
+from .ratelimit_helpers import Clock, component, max_in_window, until
 
 # ----------------------------------------------------------------------------------------------------- RateLimits
 
@@ -159,11 +131,23 @@ async def test_tpm_counts_estimates_and_settling_replaces_them() -> None:
     assert (await limiter.acquire(5, timeout=None)).tokens == 5
 
 
+async def test_usage_settled_after_the_admission_left_the_window_changes_nothing() -> None:
+    clock = Clock()
+    limiter = RateLimiter(RateLimits(tpm=100, on_limit="raise", window=10.0), clock=clock)
+    stream = await limiter.acquire(60, timeout=None)
+    stream.answered()  # first event at 1000: it leaves the window at 1010
+    clock.now += 10.0
+    stream.settle(500)  # the stream ended long after, and used more than estimated
+    assert stream.tokens == 500
+    assert (await limiter.acquire(100, timeout=None)).tokens == 100  # the whole window is free
+
+
 async def test_a_request_larger_than_the_token_limit_can_never_go() -> None:
     limiter = RateLimiter(RateLimits(tpm=100), clock=Clock())
     with pytest.raises(ClientRateLimitError, match="can never be admitted") as caught:
         await limiter.acquire(101, timeout=None)
-    assert caught.value.retry_after == math.inf
+    assert caught.value.retry_after is None  # retrying cannot help
+    assert caught.value.reason == "oversized"
 
 
 async def test_a_wait_beyond_the_timeout_fails_at_once() -> None:
@@ -368,8 +352,10 @@ async def test_one_state_per_component_stricter_limits_win_and_each_client_keeps
         await raising.acquire(1, timeout=None)
     with pytest.raises(ClientRateLimitError, match="beyond its timeout"):
         await waiting.acquire(1, timeout=1.0)
-    with pytest.raises(ConfigurationError, match="one window"):
-        limiter_for(name, RateLimits(rpm=2, window=1.0))
+    with caplog.at_level(logging.WARNING, logger="tekton_llm_client"):
+        other_window = limiter_for(name, RateLimits(rpm=1, window=1.0))  # builds; its limits are not applied
+    assert "rate limits per 1s (rpm=1) ignored: the component's limits count per 60s (rpm=2" in caplog.text
+    assert other_window.limits == RateLimits(rpm=2, concurrency=9, on_limit="wait")
 
 
 async def test_clients_of_one_component_share_the_limiter_others_do_not() -> None:
@@ -478,3 +464,177 @@ def test_the_sync_client_takes_rate_limits_too() -> None:
     with SyncTektonLLMClient(name, rate_limits=RateLimits(rpm=9, on_limit="raise")) as client:
         assert client.client.config.rate_limits == RateLimits(rpm=9, on_limit="raise")
         assert client.client.rate_limiter is limiter_for(name, RateLimits(on_limit="raise"))
+
+
+# ------------------------------------------------------------------------------------------- review round 1 fixes
+
+
+async def test_a_waiter_granted_then_cancelled_in_the_same_pass_raises_and_hands_the_permit_back() -> None:
+    # On Python 3.10/3.11 ``asyncio.wait_for`` returned the permit when the grant and the cancel fell in one loop
+    # pass: the cancelled caller went on to send its request. The cancel must win and the slot come back.
+    limiter = RateLimiter(RateLimits(concurrency=1))
+    holder = await limiter.acquire(0, timeout=None)
+    waiter = asyncio.ensure_future(limiter.acquire(0, timeout=30.0))
+    await until(lambda: limiter.waiting == 1)
+    holder.release()  # grants the slot to the waiter now, in this pass ...
+    waiter.cancel()  # ... and the waiter is cancelled in the same pass
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert limiter.waiting == 0
+    again = await limiter.acquire(0, timeout=0)  # the slot was handed back: free at once, no wait
+    assert again.waited == 0.0
+    again.release()
+
+
+async def test_a_waiter_past_its_timeout_is_refused_with_when_to_retry() -> None:
+    limiter = RateLimiter(RateLimits(concurrency=1))
+    holder = await limiter.acquire(0, timeout=None)
+    with pytest.raises(ClientRateLimitError, match=r"not admitted within the timeout of 0\.01s") as caught:
+        await limiter.acquire(0, timeout=0.01)
+    assert (caught.value.reason, caught.value.retry_after) == ("concurrency", 0.0)
+    assert limiter.waiting == 0
+    holder.release()
+    (await limiter.acquire(0, timeout=0)).release()
+
+
+async def test_raise_mode_is_not_paced_forever_after_a_pause() -> None:
+    clock = Clock()
+    limiter = RateLimiter(RateLimits(rpm=10, window=1.0, on_limit="raise"), clock=clock)
+    limiter.pause(1.0)
+    clock.now += 1.0  # the pause is over: callers go in at the even rate (window / rpm = 0.1 s apart) ...
+    (await limiter.acquire(1, timeout=None)).release()
+    with pytest.raises(ClientRateLimitError) as caught:
+        await limiter.acquire(1, timeout=None)
+    assert caught.value.reason == "paced"
+    assert caught.value.retry_after == pytest.approx(0.1)
+    clock.now += 1.0  # ... for one window after the pause: then the window alone limits again, not the pacing
+    for _ in range(10):
+        (await limiter.acquire(1, timeout=None)).release()
+    with pytest.raises(ClientRateLimitError) as caught:
+        await limiter.acquire(1, timeout=None)
+    assert caught.value.reason == "rpm"
+
+
+async def test_a_pause_holds_callers_without_any_limit_configured() -> None:
+    # Rhetor's 429 must pause a component that declared no limits too (fifty waiting callers must not all retry
+    # at once); without a pause such a limiter has nothing to check.
+    clock = Clock()
+    limiter = RateLimiter(RateLimits(on_limit="raise"), clock=clock)
+    assert not limiter.engaged
+    assert (await limiter.acquire(1, timeout=None)).admitted_at is None  # nothing counted, nothing to hold
+    limiter.pause(2.0)
+    assert limiter.engaged
+    with pytest.raises(ClientRateLimitError) as caught:
+        await limiter.acquire(1, timeout=None)
+    assert (caught.value.reason, caught.value.retry_after) == ("paused", 2.0)
+    clock.now += 2.0
+    first = await limiter.acquire(1, timeout=None)  # after the pause one caller goes first ...
+    assert first.admitted_at == clock.now
+    with pytest.raises(ClientRateLimitError) as caught:
+        await limiter.acquire(1, timeout=None)  # ... the others once its answer began
+    assert caught.value.reason == "paced"
+    first.answered()
+    assert not limiter.engaged  # the pause is over and its first answer came: back to no checks at all
+    assert (await limiter.acquire(1, timeout=None)).admitted_at is None
+    first.release()
+
+
+async def test_without_limits_waiters_after_a_pause_go_one_first_then_the_rest() -> None:
+    limiter = RateLimiter(RateLimits())
+    limiter.pause(0.05)
+    waiters = [asyncio.ensure_future(limiter.acquire(1, timeout=30.0)) for _ in range(5)]
+    first = await waiters[0]
+    await until(lambda: limiter.waiting == 4)  # the rest stay queued while the first answer has not begun
+    assert not any(w.done() for w in waiters[1:])
+    first.answered()
+    rest = await asyncio.gather(*waiters[1:])
+    assert all(p.admitted_at is not None and p.admitted_at >= first.admitted_at for p in rest)  # type: ignore[operator]
+    for permit in [first, *rest]:
+        permit.release()
+
+
+async def test_no_limits_path_of_a_client_never_awaits_acquire(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    real = RateLimiter.acquire
+
+    async def counted(
+        self: RateLimiter, tokens: int, *, timeout: float | None, request_id: str | None = None
+    ) -> Permit:
+        calls.append(tokens)
+        return await real(self, tokens, timeout=timeout, request_id=request_id)
+
+    monkeypatch.setattr(RateLimiter, "acquire", counted)
+    from tekton_llm_client._pipeline import Pipeline
+
+    client = TektonLLMClient(component())
+    pipeline: Pipeline = client._pipeline
+    assert pipeline.limiter is client.rate_limiter and not client.rate_limiter.engaged
+    client.rate_limiter.pause(0.0)  # a 429 with Retry-After: 0 — the limiter is engaged until its first answer
+    assert client.rate_limiter.engaged
+    await client.aclose()
+    assert calls == []
+
+
+def test_reset_rate_limiters_gives_existing_clients_a_fresh_limiter() -> None:
+    from tekton_llm_client.testing import reset_rate_limiters
+
+    name = component()
+    limiter = limiter_for(name, RateLimits(rpm=1, on_limit="raise"))
+    limiter.pause(30.0)
+    reset_rate_limiters(name)
+    assert limiter.limits == RateLimits(on_limit="raise")
+    assert limiter.paused_until is None and not limiter.engaged
+    tightened = limiter_for(name, RateLimits(rpm=5))  # declared again after the reset: applies as declared
+    assert tightened.limits.rpm == 5 and limiter.limits.rpm == 5
+
+
+def test_env_limits_and_a_code_window_do_not_break_building_a_client(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    name = component()
+    coded = TektonLLMClient(name, rate_limits=RateLimits(rpm=10, window=2.0))
+    monkeypatch.setenv("RHETOR_RATE_LIMIT_RPM", "30")  # per 60 s: another window than the code's
+    with caplog.at_level(logging.WARNING, logger="tekton_llm_client"):
+        shim_like = TektonLLMClient(name)  # a shim building its client inside a legacy call: must not raise
+    assert shim_like.rate_limiter.limits == RateLimits(rpm=10, window=2.0)
+    assert "rate limits per 60s (rpm=30) ignored: the component's limits count per 2s (rpm=10)" in caplog.text
+    assert coded.rate_limiter._state is shim_like.rate_limiter._state
+
+
+@pytest.mark.parametrize("name", sorted(set(exceptions.__all__) - {"error_for_status"}))
+def test_every_exception_survives_pickle_and_copy(name: str) -> None:
+    cls = getattr(exceptions, name)
+    error = cls("boom")
+    error.extra = "kept"
+    for twin in (pickle.loads(pickle.dumps(error)), copy.copy(error), copy.deepcopy(error)):
+        assert type(twin) is cls
+        assert str(twin) == str(error)
+        assert twin.__dict__ == error.__dict__
+
+
+def test_client_rate_limit_error_round_trips_its_fields() -> None:
+    error = exceptions.ClientRateLimitError("over", retry_after=2.5, reason="rpm", request_id="r1")
+    twin = pickle.loads(pickle.dumps(error))
+    assert (twin.retry_after, twin.reason, twin.request_id, twin.message) == (2.5, "rpm", "r1", "over")
+    assert exceptions.ClientRateLimitError("no hint").retry_after is None
+
+
+def test_the_usage_parser_is_one_for_budget_limiter_and_telemetry() -> None:
+    from tekton_llm_client.budget import usage_tokens
+
+    assert usage_tokens(None) == (None, None, None)
+    assert usage_tokens({"prompt_tokens": 3, "completion_tokens": 5}) == (3, 5, 8)
+    assert usage_tokens({"input_tokens": 2, "output_tokens": 4, "total_tokens": 9}) == (2, 4, 9)
+    assert usage_tokens({"total_tokens": 7}) == (None, None, 7)
+    assert usage_tokens({"prompt_tokens": True, "completion_tokens": 1.0}) == (None, 1, 1)
+
+
+async def test_the_request_that_got_the_429_is_not_held_twice_by_its_own_pause() -> None:
+    # Its retry policy already sleeps the Retry-After; everyone else waits for the pause.
+    clock = Clock()
+    limiter = RateLimiter(RateLimits(rpm=100, on_limit="raise"), clock=clock)
+    limiter.pause(5.0, request_id="got-429")
+    with pytest.raises(ClientRateLimitError) as caught:
+        await limiter.acquire(1, timeout=None, request_id="someone-else")
+    assert (caught.value.reason, caught.value.retry_after) == ("paused", 5.0)
+    (await limiter.acquire(1, timeout=None, request_id="got-429")).release()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import threading
 import time
@@ -25,23 +24,15 @@ from typing import Any
 import pytest
 from tekton_llm_client import ClientRateLimitError, RateLimits, TektonLLMClient
 
-_ids = itertools.count()
+try:
+    from . import ratelimit_helpers as helpers
+except ImportError:  # run as a script (the benchmark's server process): the tests folder is on sys.path
+    import ratelimit_helpers as helpers  # type: ignore[no-redef]
+max_in_window, until = helpers.max_in_window, helpers.until
 
 
 def component() -> str:
-    """A component id no other test uses: limiters are shared per component for the whole process."""
-    return f"rl-e2e-{next(_ids)}"
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    """The most ``times`` in any half-open interval ``(t - window, t]``."""
-    ordered = sorted(times)
-    best, start = 0, 0
-    for end, t in enumerate(ordered):
-        while ordered[start] <= t - window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
+    return helpers.component("rl-e2e")
 
 
 @dataclass
@@ -67,7 +58,7 @@ class ArrivalServer:
     answer_429: list[str] = field(default_factory=list)
     streams_open: int = 0
     streams_peak: int = 0
-    usage_tokens: int = 7
+    usage_tokens: int | None = 7  # None: answers report no usage (as classic never does)
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
     _server: asyncio.Server | None = None
@@ -181,14 +172,14 @@ class ArrivalServer:
         if arrival.path == "/api/v1/chat/stream":
             await self._stream(writer)
             return False
-        payload = json.dumps(
-            {
-                "content": f"answer to {body['messages'][-1]['content']}",
-                "model": "m",
-                "provider": "p",
-                "usage": {"total_tokens": self.usage_tokens},
-            }
-        ).encode()
+        answer: dict[str, Any] = {
+            "content": f"answer to {body['messages'][-1]['content']}",
+            "model": "m",
+            "provider": "p",
+        }
+        if self.usage_tokens is not None:
+            answer["usage"] = {"total_tokens": self.usage_tokens}
+        payload = json.dumps(answer).encode()
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(payload))
         writer.write(payload)
         await writer.drain()
@@ -297,7 +288,6 @@ async def test_server_never_sees_more_than_rpm_per_window_under_concurrency_50()
     times = server.times()
     assert len(times) == calls
     assert max_in_window(times, window) <= rpm
-    assert max_in_window(times, window / 4) == rpm  # the first burst is a full window's worth: the limit, not less
 
 
 async def test_a_429_pauses_every_waiting_caller_then_they_go_in_paced() -> None:
@@ -363,11 +353,7 @@ async def test_concurrency_cap_holds_for_streams_until_they_end() -> None:
 
         readers = [asyncio.ensure_future(read(i)) for i in range(5)]
         await server.wait_streams_open(2)
-        for _ in range(1000):  # step the loop until the other three are queued in the limiter
-            if limiter.waiting == 3:
-                break
-            await asyncio.sleep(0)
-        assert limiter.waiting == 3
+        await until(lambda: limiter.waiting == 3)  # the other three are queued in the limiter
         assert len(server.arrivals) == 2  # two streams are open and holding their slots; nobody else was sent
         server.release_streams()
         texts = await asyncio.gather(*readers)
@@ -449,6 +435,167 @@ async def test_tokens_are_settled_from_the_answers_usage() -> None:
         # Estimated at 900+ tokens before sending, settled at the 3 the answer used: 990 more fit.
         (await limiter.acquire(990, timeout=0)).release()
         await client.aclose()
+
+
+# ------------------------------------------------------------------------------------------ review round 1 fixes
+
+
+async def test_without_usage_the_answer_text_is_counted_not_max_tokens() -> None:
+    async with arrival_server() as server:
+        server.usage_tokens = None  # no usage reported: the estimate must not stand at max_tokens
+        client = rate_client(server.url, RateLimits(tpm=1000, window=60.0, on_limit="raise"))
+        request_text = "count me"
+        answer = await client.generate_text(request_text, options={"max_tokens": 900})
+        limiter = client.rate_limiter
+        from tekton_llm_client.utils.token_counter import count_message_tokens, count_tokens
+
+        used = count_message_tokens([{"role": "user", "content": request_text}], None) + count_tokens(answer.content)
+        assert used < 30
+        (await limiter.acquire(1000 - used, timeout=0)).release()  # prompt + answer counted: the rest fits
+        with pytest.raises(ClientRateLimitError):
+            await limiter.acquire(1000 - used + 1, timeout=0)  # and not one token more
+        await client.aclose()
+
+
+async def test_a_429_pauses_a_component_without_limits() -> None:
+    async with arrival_server() as server:
+        server.answer_429.append("30")
+        client = rate_client(server.url, RateLimits(on_limit="raise"), max_retries=0)
+        with pytest.raises(Exception) as refused:
+            await client.generate_text("first")
+        assert type(refused.value).__name__ == "RateLimitError"  # Rhetor's own 429
+        with pytest.raises(ClientRateLimitError) as caught:
+            await client.generate_text("second")  # paused: not sent at all
+        await client.aclose()
+    assert caught.value.reason == "paused"
+    assert caught.value.retry_after is not None and 29.0 < caught.value.retry_after <= 30.0
+    assert len(server.arrivals) == 1
+
+
+async def test_after_a_429_without_limits_one_caller_goes_first_then_the_rest() -> None:
+    async with arrival_server() as server:
+        server.answer_429.append("0.2")
+        client = rate_client(server.url, RateLimits(), max_retries=0)
+        with pytest.raises(Exception, match="Too Many Requests"):
+            await client.generate_text("refused")
+        answers = await asyncio.gather(*(client.generate_text(f"q{i}") for i in range(5)))
+        await client.aclose()
+    assert len(answers) == 5
+    refused, *after = server.arrivals
+    assert refused.status == 429 and len(after) == 5
+    first = min(after, key=lambda a: a.at)
+    assert first.at >= refused.answered_at + 0.2  # nobody during the pause
+    assert all(a.at >= first.answered_at for a in after if a is not first)  # the rest once the first was answered
+
+
+async def test_retry_after_zero_is_honoured_not_a_one_second_pause() -> None:
+    async with arrival_server() as server:
+        server.answer_429.append("0")
+        client = rate_client(server.url, RateLimits(rpm=100, window=60.0, on_limit="raise"), max_retries=0)
+        with pytest.raises(Exception, match="Too Many Requests"):
+            await client.generate_text("refused")
+        answer = await client.generate_text("right away")  # raise mode: a 1 s pause would refuse this
+        await client.aclose()
+    assert answer.content == "answer to right away"
+
+
+async def test_the_call_timeout_bounds_the_wait_and_the_attempt_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tekton_llm_client._transport.http import HttpTransport
+
+    sent: list[float | None] = []
+    real = HttpTransport.request
+
+    async def recording(self: HttpTransport, method: str, path: str, **kwargs: Any) -> Any:
+        if method == "POST":
+            sent.append(kwargs.get("timeout"))
+        return await real(self, method, path, **kwargs)
+
+    monkeypatch.setattr(HttpTransport, "request", recording)
+    async with arrival_server() as server:
+        server.hold_streams()
+        client = rate_client(server.url, RateLimits(concurrency=1))
+        stream = client.generate_text("holds the slot", streaming=True)
+        await anext(stream)
+        waiting = asyncio.ensure_future(client.generate_text("waits", options={"timeout": 5.0}))
+        await until(lambda: client.rate_limiter.waiting == 1)
+        await stream.aclose()  # frees the slot: the waiter goes in, having waited
+        server.release_streams()
+        answer = await waiting
+        await client.aclose()
+    assert answer.content == "answer to waits"
+    [timeout] = sent
+    assert timeout is not None and 0 < timeout < 5.0  # what the wait took is off the attempt's timeout
+
+
+async def test_classic_reask_without_streaming_takes_a_second_admission(make_server: Any, make_client: Any) -> None:
+    server = make_server("classic")
+    server.faults.close_after_chunks = 0  # the stream closes before any event: the client asks again
+    client = make_client(
+        server.url,
+        component_id=component(),
+        api="classic",
+        transport="http",
+        max_retries=0,
+        rate_limits=RateLimits(rpm=1, window=60.0, on_limit="raise"),
+    )
+    with pytest.raises(ClientRateLimitError) as caught:
+        [c async for c in client.generate_text("stream me", streaming=True)]
+    assert caught.value.reason == "rpm"
+    assert [r.body["streaming"] for r in server.requests if r.path == "/chat"] == [True]  # the re-ask not sent
+
+
+async def test_classic_reask_goes_when_the_limit_has_room(make_server: Any, make_client: Any) -> None:
+    server = make_server("classic")
+    server.faults.close_after_chunks = 0
+    client = make_client(
+        server.url,
+        component_id=component(),
+        api="classic",
+        transport="http",
+        max_retries=0,
+        rate_limits=RateLimits(rpm=2, window=60.0, on_limit="raise"),
+    )
+    text = "".join([c.chunk async for c in client.generate_text("stream me", streaming=True)])
+    assert "stream me" in text
+    with pytest.raises(ClientRateLimitError):  # the stream and its re-ask took both admissions
+        await client.rate_limiter.acquire(0, timeout=0)
+
+
+async def test_the_switch_to_the_websocket_takes_a_second_admission(make_server: Any, make_client: Any) -> None:
+    server = make_server("v1-as-shipped")
+    client = make_client(
+        server.url,
+        component_id=component(),
+        api="v1",
+        transport="auto",
+        max_retries=0,
+        rate_limits=RateLimits(rpm=1, window=60.0, on_limit="raise"),
+    )
+    with pytest.raises(ClientRateLimitError):
+        await client.generate_text("switch")
+    assert [r.path for r in server.requests if r.method == "POST"] == ["/api/v1/chat"]
+    assert server.ws_frames == []  # the WebSocket request was not sent under the first admission
+
+
+async def test_the_websocket_client_takes_permits_from_the_components_limiter(make_server: Any) -> None:
+    from tekton_llm_client import TektonLLMWebSocketClient
+
+    server = make_server("v1")
+    name = component()
+    client = TektonLLMWebSocketClient(
+        name, server.ws_url, timeout=5.0, rate_limits=RateLimits(rpm=1, window=60.0, on_limit="raise")
+    )
+    http_client = TektonLLMClient(name, rhetor_url=server.url)
+    assert client.rate_limiter._state is http_client.rate_limiter._state  # one limiter state per component
+    try:
+        assert "hello" in await client.generate("hello")
+        with pytest.raises(ClientRateLimitError) as caught:
+            await client.generate("one too many")
+    finally:
+        await client.close()
+        await http_client.aclose()
+    assert caught.value.reason == "rpm"
+    assert len(server.ws_frames) == 1
 
 
 if __name__ == "__main__":  # the benchmark's server in its own process: prints its port; at EOF on stdin, arrivals

@@ -40,16 +40,10 @@ def _usage(event: StreamEvent | None) -> dict[str, int] | None:
     return None
 
 
-def _total_tokens(usage: dict[str, int] | None) -> int | None:
-    """The tokens an answer used, for the rate limiter (``None``: unknown, the estimate stands)."""
-    if not usage:
-        return None
-    if "total_tokens" in usage:
-        return usage["total_tokens"]
-    input_tokens, output_tokens = telemetry.usage_tokens(usage)
-    if input_tokens is None and output_tokens is None:
-        return None
-    return (input_tokens or 0) + (output_tokens or 0)
+def _settle(answer: Answer, request: LLMRequest, event: StreamEvent | None, text: str) -> None:
+    """Settle the rate limiter's permit with the answer's usage, or its text counted (``Permit.settle_answer``)."""
+    if answer.permit is not None:
+        answer.permit.settle_answer(_usage(event), text, request)
 
 
 class _Shape:
@@ -107,18 +101,17 @@ class Generation:
         self, request: LLMRequest, callback: ChunkCallback | None
     ) -> Awaitable[CompletionResponse] | TextStream:
         """A ``TextStream`` for streaming requests, else an awaitable ``CompletionResponse``."""
-        if request.stream:
-            return TextStream(self.chunks(request), callback)
+        if request.stream:  # the caller's telemetry context now: the stream may be read after it ended, elsewhere
+            return TextStream(
+                self._chunks(request, None if telemetry.state.api is False else telemetry.caller()), callback
+            )
         return self.complete(request, callback)
 
-    def _call(self, request: LLMRequest) -> telemetry.Call | None:
-        """The telemetry of one call: its span, or ``None`` while telemetry is off. Callers test
+    def _call(self, request: LLMRequest, caller: telemetry.Caller) -> telemetry.Call:
+        """The telemetry span of one call, a child of the caller's context. Callers test
         ``telemetry.state.api is not False`` first: without OpenTelemetry that is the whole cost."""
-        active = telemetry.current()
-        if active is None:
-            return None
         config = self.pipeline.config
-        return active.call(
+        return caller.call(
             request,
             component=self.component_id,
             server_url=safe_url(config.ws_url if self.pipeline.use_ws else config.base_url),
@@ -164,7 +157,8 @@ class Generation:
 
     async def complete(self, request: LLMRequest, callback: ChunkCallback | None = None) -> CompletionResponse:
         """The whole answer: the pipeline's answer read to its end."""
-        call = None if telemetry.state.api is False else self._call(request)
+        caller = None if telemetry.state.api is False else telemetry.caller()
+        call = None if caller is None else self._call(request, caller)
         cached = self.cache.get(request) if self.cache is not None else None
         if cached is not None:  # costs nothing: holds and records nothing
             response = cached.model_copy(update={"request_id": request.request_id, "latency": 0.0})
@@ -211,7 +205,7 @@ class Generation:
         if answer.rest is None and not request.stop:  # the common case, one JSON answer: nothing to read or cut
             text = event.text
             if answer.permit is not None:
-                answer.settle(_total_tokens(_usage(event)))
+                _settle(answer, request, event, text)
                 answer.release()
         else:
             cutter = StopCutter(request.stop or [])
@@ -225,10 +219,12 @@ class Generation:
                             break
             finally:
                 if answer.permit is not None:
-                    answer.settle(_total_tokens(_usage(event)))
+                    _settle(answer, request, event, "".join(parts))
                 await answer.aclose()  # also when the first event was the last: its transport is released now
             parts.append(cutter.flush())
             text = "".join(parts)
+        if call is not None:
+            call.finish_reason = telemetry.finish_reason(event.raw)
         return CompletionResponse(
             content=text,
             model=shape.model,
@@ -258,11 +254,15 @@ class Generation:
             call.first_chunk()  # an answer opens with its first text
         return answer, hold
 
-    async def chunks(self, request: LLMRequest) -> AsyncIterator[StreamingChunk]:
-        """The answer as chunks (stop sequences applied), ending with exactly one ``done`` chunk.
+    def chunks(self, request: LLMRequest) -> AsyncIterator[StreamingChunk]:
+        """The answer as chunks (stop sequences applied), ending with exactly one ``done`` chunk; its telemetry
+        span is a child of the context this is called in, whenever and wherever the chunks are read."""
+        return self._chunks(request, None if telemetry.state.api is False else telemetry.caller())
 
-        Its telemetry span ends with the answer: completed, broken (``error.type``) or abandoned by the caller."""
-        call = None if telemetry.state.api is False else self._call(request)
+    async def _chunks(self, request: LLMRequest, caller: telemetry.Caller | None) -> AsyncIterator[StreamingChunk]:
+        """``chunks``. Its telemetry span ends with the answer: completed, broken (``error.type``), abandoned by the
+        caller or cancelled."""
+        call = None if caller is None else self._call(request, caller)
         answer, hold = await self._open(request, call)
         shape = _Shape(request)
         cutter = StopCutter(request.stop) if request.stop else None
@@ -294,7 +294,7 @@ class Generation:
             raise _incomplete(failure, parts, request) from failure
         finally:
             if call is not None or answer.permit is not None:
-                _stream_ended(answer, call, shape, event, parts, settled)
+                _stream_ended(answer, request, call, shape, event, parts, settled)
             await answer.aclose()
             if hold is not None and not settled:  # broken or abandoned: what was delivered is settled
                 hold.finish("".join(parts), fallback=shape.fallback)
@@ -304,6 +304,7 @@ class Generation:
 
 def _stream_ended(
     answer: Answer,
+    request: LLMRequest,
     call: telemetry.Call | None,
     shape: _Shape,
     event: StreamEvent | None,
@@ -314,9 +315,10 @@ def _stream_ended(
     (the caller closed it, or it was garbage-collected). Called from ``chunks``' ``finally``: an unsettled stream
     ends by the exception in flight there."""
     usage = _usage(event)
-    answer.settle(_total_tokens(usage))
+    _settle(answer, request, event, "".join(parts))
     if call is None:
         return
+    call.finish_reason = telemetry.finish_reason(event.raw if event is not None else None)
     broken: BaseException | None = None
     if not settled:
         broken = sys.exc_info()[1]

@@ -333,24 +333,32 @@ class Pipeline:
         async for attempt in policy.attempts():
             try:
                 async with attempt:
-                    permit = None if self.limiter is None else await self._acquire(request, call)
+                    dialect = await self.dialect(request.request_id)  # detection's own round trips come first
+                    limiter = self.limiter  # one attribute read when no limit (nor a 429's pause) applies
+                    permit = await self._acquire(request, call) if limiter is not None and limiter.engaged else None
+                    sent = request if permit is None else self._within(request, permit)
                     try:
-                        dialect = await self.dialect(request.request_id)
-                        answer = await (self._over_ws if self.use_ws else self._over_http_or_ws)(dialect, request)
+                        answer = await (
+                            self._over_ws(dialect, sent)
+                            if self.use_ws
+                            else self._over_http_or_ws(dialect, sent, permit)
+                        )
                     except BaseException as error:
-                        if permit is not None:
-                            self._unused_permit(permit, error)
+                        self._attempt_failed(permit, error, sent.request_id)
                         raise
-                    answer.permit = permit
+                    if permit is not None:
+                        permit.answered()  # the first event is in hand: the request reached Rhetor
+                        answer.permit = permit
             finally:
                 if call is not None:
-                    self._attempted(call, attempt)
+                    self._attempted(call, attempt, request)
         assert answer is not None
         return answer
 
-    def _attempted(self, call: telemetry.Call, attempt: Attempt) -> None:
+    def _attempted(self, call: telemetry.Call, attempt: Attempt, request: LLMRequest) -> None:
+        transport = "ws" if self.use_ws else "http"
         call.attempted(
-            attempt.number, attempt.error, transport="ws" if self.use_ws else "http", dialect=self.dialect_name
+            attempt.number, attempt.error, transport=transport, dialect=self.dialect_name, model=request.model
         )
 
     async def _acquire(self, request: LLMRequest, call: telemetry.Call | None) -> Permit | None:
@@ -365,30 +373,49 @@ class Pipeline:
             permit = await limiter.acquire(
                 tokens, timeout=request.timeout or self.config.timeout, request_id=request.request_id
             )
-        except exc.ClientRateLimitError:
+        except exc.ClientRateLimitError as error:
             if call is not None:
-                call.rate_limited(None)
+                call.rate_limited(None, reason=error.reason)
             raise
         if call is not None:
             call.rate_limited(permit.waited)
         return permit if permit.admitted_at is not None else None  # no limit applied: nothing to hold or settle
 
-    def _unused_permit(self, permit: Permit, error: BaseException) -> None:
+    def _attempt_failed(self, permit: Permit | None, error: BaseException, request_id: str | None) -> None:
         """An attempt that failed keeps its estimate and frees its slot; a 429 pauses every caller of the limiter
-        for the server's ``Retry-After`` (one second without one)."""
-        permit.release()
+        — limits configured or not — for the server's ``Retry-After`` (0 honoured; one second without one), before
+        the slot is freed, so no waiter is let in between. The request that got the 429 is the pause's owner: its
+        retry policy already waits the ``Retry-After`` out."""
         if isinstance(error, exc.RateLimitError) and self.limiter is not None:
-            self.limiter.pause(error.retry_after or 1.0)
+            self.limiter.pause(1.0 if error.retry_after is None else error.retry_after, request_id=request_id)
+        if permit is not None:
+            permit.release()
 
-    async def _over_http_or_ws(self, dialect: HttpDialect, request: LLMRequest) -> Answer:
+    def _within(self, request: LLMRequest, permit: Permit) -> LLMRequest:
+        """The call's timeout bounds the wait for a permit and the attempt together: the wait is taken off the
+        attempt's timeout."""
+        if not permit.waited:
+            return request
+        bound = request.timeout or self.config.timeout
+        return dataclasses.replace(request, timeout=max(bound - permit.waited, 0.001))
+
+    async def _send_again(self, permit: Permit | None, request: LLMRequest) -> None:
+        """A second request to Rhetor within one attempt (the classic re-ask, the switch to the WebSocket) needs an
+        admission of its own: the first one ends, a new one is acquired (waiting or refused as ``acquire``)."""
+        if permit is not None and self.limiter is not None:
+            await self.limiter.again(permit, timeout=request.timeout or self.config.timeout)
+
+    async def _over_http_or_ws(self, dialect: HttpDialect, request: LLMRequest, permit: Permit | None = None) -> Answer:
         try:
-            return await self._over_http(dialect, request)
+            return await self._over_http(dialect, request, permit)
         except exc.TektonLLMError as error:
             if self.config.transport != "auto" or dialect.name != "v1" or not _as_shipped(error):
                 raise
-            return await self._switch_to_ws(dialect, request, error)
+            return await self._switch_to_ws(dialect, request, error, permit)
 
-    async def _switch_to_ws(self, dialect: HttpDialect, request: LLMRequest, http_error: exc.TektonLLMError) -> Answer:
+    async def _switch_to_ws(
+        self, dialect: HttpDialect, request: LLMRequest, http_error: exc.TektonLLMError, permit: Permit | None = None
+    ) -> Answer:
         """v1's HTTP generation route is broken as shipped: generate over the WebSocket, for good once it is there.
 
         Where no WebSocket answers, the caller gets the original HTTP error (the attempt noted in its message) and
@@ -417,6 +444,7 @@ class Pipeline:
         call = telemetry.CALL.get() if telemetry.state.active is not None else None
         if call is not None:
             call.switched(safe_url(self.config.ws_url))
+        await self._send_again(permit, request)
         return await self._over_ws(dialect, request)
 
     def _unfixable(self, http_error: exc.TektonLLMError, note: str) -> exc.TektonLLMError:
@@ -431,7 +459,7 @@ class Pipeline:
         events = self.ws(dialect.name).exchange(request)
         return Answer(await self._first(events, request), events)
 
-    async def _over_http(self, dialect: HttpDialect, request: LLMRequest) -> Answer:
+    async def _over_http(self, dialect: HttpDialect, request: LLMRequest, permit: Permit | None = None) -> Answer:
         if not request.stream:
             path, body = dialect.chat(request)
             response = await self.http().request(
@@ -453,7 +481,8 @@ class Pipeline:
                 raise  # v1 (close-terminated): an ordinary, retryable connection failure
             # A classic stream closed before any event: ask again without streaming (rhetor-protocol.md §12.2).
             logger.info("classic stream broke before any event (%s); asking again without streaming", error.message)
-            return await self._over_http(dialect, dataclasses.replace(request, stream=False))
+            await self._send_again(permit, request)
+            return await self._over_http(dialect, dataclasses.replace(request, stream=False), permit)
 
     @staticmethod
     async def _first(events: AsyncGenerator[StreamEvent, None], request: LLMRequest) -> StreamEvent:
@@ -535,6 +564,9 @@ class Pipeline:
                 continue
             call = telemetry.CALL.get() if telemetry.state.active is not None else None
             if call is not None:
-                call.served_by("local" if link is self.adapter else link.name)
+                if link is self.adapter:
+                    call.served_by("local")
+                else:  # Ollama answered: its server, not Rhetor's
+                    call.served_by(link.name, server_url=safe_url(self.config.ollama_url))
             return answer
         raise error  # pragma: no cover - the local link never fails

@@ -14,11 +14,15 @@ machine). Counting from the admission alone does not: 50 callers at rpm=50 per 2
 ``window`` plus the time to the first event.
 A caller over the limit waits in FIFO order — never past its own timeout; when even the earliest possible admission
 lies beyond it, it fails at once — or, under ``on_limit="raise"``, fails at once with ``ClientRateLimitError``
-carrying ``retry_after``. ``pause(seconds)`` (Rhetor's 429 ``Retry-After``) holds every admission until then;
-afterwards the queued callers are admitted at the even rate (``window / rpm`` apart, or by their share of ``tpm``),
-not all at the same instant. Waiting is event-driven: one timer for the head of the queue, armed on its own loop at
-the moment the window lets it in, and ``answered``/``settle``/``release``/``pause`` re-examine the queue; nothing
-polls. (``asyncio.wait_for`` bounds a wait: ``asyncio.timeout`` needs Python 3.11, the client supports 3.10.)
+carrying ``retry_after``. ``pause(seconds)`` (Rhetor's 429 ``Retry-After``) holds every admission until then, with
+limits configured or none; afterwards the queued callers are admitted at the even rate (``window / rpm`` apart, or
+by their share of ``tpm``) until the queue drains or a window has passed since the pause — without ``rpm``/``tpm``,
+one caller first and the rest once its answer began — not all at the same instant. A limiter with no limits and no
+pause is not ``engaged``: the pipeline then skips ``acquire`` altogether. Waiting is event-driven: one timer for
+the head of the queue, armed on its own loop at the moment the window lets it in, and
+``answered``/``settle``/``release``/``pause`` re-examine the queue; nothing polls. A caller's timeout is a timer
+that refuses it only if no permit was granted by then, and the caller awaits its future directly (not
+``asyncio.wait_for``, which on 3.10/3.11 can swallow a cancel that meets a grant in one loop pass).
 
 Why hand-written and not a library (both were installed and tried, see MIGRATION.md "Rate limits"):
 
@@ -42,7 +46,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
@@ -52,7 +56,7 @@ from .exceptions import ClientRateLimitError, ConfigurationError
 if TYPE_CHECKING:
     from ._request import LLMRequest
 
-__all__ = ["Permit", "RateLimiter", "RateLimits", "estimate_tokens", "limiter_for"]
+__all__ = ["Permit", "RateLimiter", "RateLimits", "estimate_tokens", "limiter_for", "reset_rate_limiters"]
 
 logger = logging.getLogger("tekton_llm_client")
 
@@ -96,7 +100,8 @@ class RateLimits:
         return any(getattr(self, name) is not None for name in _NUMBERS)
 
     def stricter(self, other: RateLimits) -> RateLimits:
-        """Each limit the smaller of the two (a set limit beats ``None``); ``on_limit`` stays this one's."""
+        """Each limit the smaller of the two (a set limit beats ``None``); ``on_limit`` stays this one's. Limits
+        in different windows do not compare: ``ConfigurationError`` (``limiter_for`` keeps the first instead)."""
         if other.configured and self.configured and other.window != self.window:
             raise ConfigurationError(
                 f"rate limits of one component must use one window: {self.window:g}s and {other.window:g}s"
@@ -120,12 +125,13 @@ class _Entry:
     """One admission in the window log. ``tokens`` changes when the permit is settled; ``answered`` is when its
     answer began (or the attempt ended): the entry leaves the window ``window`` seconds after that."""
 
-    __slots__ = ("answered", "at", "tokens")
+    __slots__ = ("answered", "at", "counted", "tokens")
 
     def __init__(self, at: float, tokens: int) -> None:
         self.at = at
         self.tokens = tokens
         self.answered: float | None = None
+        self.counted = False  # in the window log (not for a concurrency cap alone, nor once it has left)
 
 
 class Permit:
@@ -157,6 +163,11 @@ class Permit:
         """The tokens this permit counts in the window: the estimate, or the settled usage."""
         return None if self._entry is None else self._entry.tokens
 
+    @property
+    def counts_tokens(self) -> bool:
+        """Whether a token limit applies to this permit (so settling it with a real count matters)."""
+        return self._state is not None and self._state.limits.tpm is not None
+
     def answered(self) -> None:
         """The answer has begun (its first event arrived): from now the admission is known to have reached
         Rhetor, and it leaves the window ``window`` seconds later. ``settle`` and ``release`` imply it."""
@@ -167,6 +178,18 @@ class Permit:
         """Replace the estimate with the answer's real token count (``None`` keeps the estimate)."""
         if self._state is not None and self._entry is not None:
             self._state.settle(self._entry, tokens)
+
+    def settle_answer(self, usage: Mapping[str, Any] | None, text: str, request: LLMRequest) -> None:
+        """Settle with the answer's ``usage``; without one (classic never reports it) and under a token limit, with
+        the prompt's share of the estimate plus the answer's ``text`` counted, as the budget does."""
+        from .budget import usage_tokens
+
+        tokens = usage_tokens(usage)[2]
+        if tokens is None and self.counts_tokens:
+            from .utils.token_counter import count_tokens
+
+            tokens = max(0, (self.tokens or 0) - (request.max_tokens or 0)) + count_tokens(text, request.model)
+        self.settle(tokens)
 
     def release(self) -> None:
         """Free the concurrency slot (idempotent). The admission stays in the window until ``window`` seconds
@@ -187,7 +210,7 @@ class Permit:
 class _Waiter:
     """A caller queued for admission, woken on its own event loop."""
 
-    __slots__ = ("future", "loop", "permit", "request_id", "since", "timer", "tokens")
+    __slots__ = ("expiry", "future", "loop", "permit", "request_id", "since", "timer", "tokens")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, tokens: int, since: float, request_id: str | None) -> None:
         self.loop = loop
@@ -197,6 +220,7 @@ class _Waiter:
         self.request_id = request_id
         self.permit: Permit | None = None
         self.timer: asyncio.TimerHandle | None = None
+        self.expiry: asyncio.TimerHandle | None = None  # the caller's timeout
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -216,22 +240,62 @@ class _State:
 
     def __init__(self, limits: RateLimits, clock: Callable[[], float]) -> None:
         self.limits = limits
+        self.rated = limits.rpm is not None or limits.tpm is not None
+        #: Whether ``acquire`` has anything to check: a limit, or a pause (and the pacing after it). The pipeline
+        #: reads this one attribute instead of awaiting ``acquire`` when nothing applies.
+        self.engaged = limits.configured
         self.clock = clock
         self.lock = threading.Lock()
-        self.log: deque[_Entry] = deque()
+        # The window: admissions still unanswered, and answered ones in the order (so the time) they were answered.
+        self.pending: set[_Entry] = set()
+        self.done: deque[_Entry] = deque()
+        self.tokens = 0  # tokens of every admission in the window
         self.active = 0
         self.queue: deque[_Waiter] = deque()
         self.paused_until = -math.inf
-        self.pacing = False  # after a pause, until the queue drains: admissions spaced at the even rate
+        # The request whose 429 set the pause: its retry policy already waits the Retry-After out, so its own
+        # retry is not held by the pause a second time (the window and the pacing still apply to it).
+        self.pause_owner: str | None = None
+        # After a pause: admissions spaced at the even rate until the queue drains or a window has passed since the
+        # pause ended; without rpm/tpm one caller goes first and the rest once its answer began.
+        self.pacing = False
         self.last: _Entry | None = None  # the latest admission while pacing
+
+    def set_limits(self, limits: RateLimits) -> None:
+        self.limits = limits
+        self.rated = limits.rpm is not None or limits.tpm is not None
+        self.engaged = limits.configured or self.pacing
+
+    def end_pacing(self) -> None:
+        self.pacing, self.last = False, None
+        self.engaged = self.limits.configured
+
+    def paced(self, now: float, estimate: bool) -> float:
+        """When the pacing after a pause lets the next admission in (``now`` once pacing is over). With
+        ``estimate``, a lower bound: a first caller's answer may begin at any moment."""
+        last = self.last
+        if self.rated:
+            if now >= self.paused_until + self.limits.window:  # a whole window since the pause: over
+                self.end_pacing()
+                return now
+            return now if last is None else last.at + self.spacing(last.tokens)
+        if last is None:
+            return now
+        if last.answered is not None:
+            self.end_pacing()
+            return now
+        return now if estimate else math.inf
 
     # ------------------------------------------------------------------------------------------- the window
 
     def prune(self, now: float) -> None:
         """Drop the admissions whose answer began ``window`` seconds ago or more."""
         horizon = now - self.limits.window
-        if any(entry.answered is not None and entry.answered <= horizon for entry in self.log):
-            self.log = deque(entry for entry in self.log if entry.answered is None or entry.answered > horizon)
+        done = self.done
+        while done and done[0].answered is not None and done[0].answered <= horizon:
+            entry = done.popleft()
+            entry.counted = False
+            self.tokens -= entry.tokens
 
     def spacing(self, tokens: int) -> float:
         """The even-rate gap after an admission of ``tokens`` (used while pacing after a pause)."""
@@ -242,16 +306,15 @@ class _State:
             gap = max(gap, limits.window * tokens / limits.tpm)
         return gap
 
-    def expiries(self, unknown: float) -> list[tuple[float, int]]:
-        """(when it leaves the window, tokens) of each admission, soonest first; one still unanswered leaves at
-        ``unknown`` (``inf`` to decide, ``now + window`` — the soonest it could — to estimate)."""
-        window = self.limits.window
-        return sorted(
-            (unknown if entry.answered is None else entry.answered + window, entry.tokens) for entry in self.log
-        )
-
     def earliest(
-        self, tokens: int, now: float, ahead: int = 0, ahead_tokens: int = 0, *, estimate: bool = False
+        self,
+        tokens: int,
+        now: float,
+        ahead: int = 0,
+        ahead_tokens: int = 0,
+        *,
+        estimate: bool = False,
+        request_id: str | None = None,
     ) -> tuple[float, str]:
         """The earliest time the window, the pause and the pacing let ``tokens`` in, with the reason (``inf``:
         only an answer can tell). With ``estimate``, a lower bound: unanswered admissions and the callers
@@ -259,43 +322,61 @@ class _State:
         self.prune(now)
         limits = self.limits
         at, reason = now, ""
-        if self.paused_until > at:
+        if self.paused_until > at and (request_id is None or request_id != self.pause_owner):
             at, reason = self.paused_until, "paused"
-        if self.pacing and self.last is not None and self.last.at + self.spacing(self.last.tokens) > at:
-            at, reason = self.last.at + self.spacing(self.last.tokens), "paced"
+        if self.pacing:
+            paced = self.paced(now, estimate)
+            if paced > at or (not self.rated and self.pacing and self.last is not None):  # a first answer awaited
+                at, reason = max(at, paced), "paced"
         if not self._window_full(tokens + ahead_tokens, ahead):
             return at, reason
-        soonest = now + limits.window
-        expiries = self.expiries(soonest if estimate else math.inf)
-        if ahead:
-            expiries = sorted([*expiries, *[(soonest, 0)] * (ahead - 1), (soonest, ahead_tokens)])
+        # Answered admissions leave first, in order; the unanswered ones (and callers ahead) only once answered:
+        # never, as far as a decision knows, or — for an estimate — ``window`` from now at the soonest.
+        later = now + limits.window if estimate else math.inf
         if limits.rpm is not None:
-            k = len(expiries) - limits.rpm  # the admission that must leave the window first
-            if k >= 0 and expiries[k][0] > at:
-                at, reason = expiries[k][0], "rpm"
+            k = len(self.done) + len(self.pending) + ahead - limits.rpm  # the admission that must leave first
+            frees = self._leaves(self.done[k]) if 0 <= k < len(self.done) else later if k >= 0 else now
+            if frees > at:
+                at, reason = frees, "rpm"
         if limits.tpm is not None:
-            frees = _tokens_free_at(expiries, tokens, limits.tpm, now)
+            frees = self._tokens_free_at(self.tokens + ahead_tokens + tokens - limits.tpm, now, later)
             if frees > at:
                 at, reason = frees, "tpm"
         return at, reason
 
+    def _leaves(self, entry: _Entry) -> float:
+        assert entry.answered is not None
+        return entry.answered + self.limits.window
+
+    def _tokens_free_at(self, excess: int, now: float, later: float) -> float:
+        """When ``excess`` tokens have left the window (answered admissions first, in order)."""
+        frees = now
+        for entry in self.done:
+            if excess <= 0:
+                return frees
+            excess -= entry.tokens
+            frees = self._leaves(entry)
+        return frees if excess <= 0 else later
+
     def _window_full(self, tokens: int, ahead: int) -> bool:
         """Whether the requests or tokens in the window leave no room (cheap: no sorting when there is room)."""
         limits = self.limits
-        if limits.rpm is not None and len(self.log) + ahead >= limits.rpm:
+        if limits.rpm is not None and len(self.done) + len(self.pending) + ahead >= limits.rpm:
             return True
-        return limits.tpm is not None and sum(entry.tokens for entry in self.log) + tokens > limits.tpm
+        return limits.tpm is not None and self.tokens + tokens > limits.tpm
 
     def slot_free(self) -> bool:
         return self.limits.concurrency is None or self.active < self.limits.concurrency
 
-    def fits(self, tokens: int, now: float) -> bool:
-        return self.slot_free() and self.earliest(tokens, now)[0] <= now
+    def fits(self, tokens: int, now: float, request_id: str | None = None) -> bool:
+        return self.slot_free() and self.earliest(tokens, now, request_id=request_id)[0] <= now
 
     def admit(self, tokens: int, now: float, since: float, request_id: str | None) -> Permit:
         entry = _Entry(now, tokens)
-        if self.limits.rpm is not None or self.limits.tpm is not None:  # a concurrency cap alone needs no log
-            self.log.append(entry)
+        if self.rated:  # a concurrency cap alone needs no log
+            self.pending.add(entry)
+            self.tokens += tokens
+            entry.counted = True
         self.active += 1
         if self.pacing:
             self.last = entry
@@ -303,11 +384,14 @@ class _State:
 
     def retract(self, permit: Permit) -> None:
         """Undo an admission that was never used (its caller timed out or was cancelled as it was granted)."""
-        if permit._entry is not None:
-            try:
-                self.log.remove(permit._entry)
-            except ValueError:
-                pass
+        entry = permit._entry
+        if entry is not None and entry.counted:
+            if entry in self.pending:
+                self.pending.remove(entry)
+            else:
+                self.done.remove(entry)
+            entry.counted = False
+            self.tokens -= entry.tokens
         if permit._held:
             permit._held = False
             self.active -= 1
@@ -330,8 +414,8 @@ class _State:
             self._deliver(head, current)
         if self.queue:
             self._arm(self.queue[0], now, current)
-        elif self.pacing and now >= self.paused_until:
-            self.pacing, self.last = False, None
+        elif self.pacing and self.rated and now >= self.paused_until:
+            self.end_pacing()
 
     def _deliver(self, waiter: _Waiter, current: asyncio.AbstractEventLoop | None) -> None:
         assert waiter.permit is not None
@@ -366,27 +450,38 @@ class _State:
         with self.lock:
             self.wake()
 
+    def _mark(self, entry: _Entry) -> None:
+        """The entry's answer began now (lock held): it moves from the unanswered to the answered, in order."""
+        if entry.answered is None:
+            entry.answered = self.clock()
+            if entry.counted:
+                self.pending.remove(entry)
+                self.done.append(entry)
+            if entry is self.last and not self.rated:  # the first answer after a pause: the pacing is over
+                self.end_pacing()
+
     def answered(self, entry: _Entry) -> None:
         with self.lock:
-            if entry.answered is None:
-                entry.answered = self.clock()
-                if self.queue:
-                    self.wake()
+            self._mark(entry)
+            if self.queue:
+                self.wake()
 
     def settle(self, entry: _Entry, tokens: int | None) -> None:
         with self.lock:
-            if entry.answered is None:
-                entry.answered = self.clock()
+            self._mark(entry)
             if tokens is not None:
-                entry.tokens = max(0, int(tokens))
+                tokens = max(0, int(tokens))
+                if entry.counted:  # still in the window: its count changes
+                    self.tokens += tokens - entry.tokens
+                entry.tokens = tokens
             if self.queue:
                 self.wake()
 
     def release(self, entry: _Entry | None) -> None:
         with self.lock:
             self.active -= 1
-            if entry is not None and entry.answered is None:
-                entry.answered = self.clock()
+            if entry is not None:
+                self._mark(entry)
             if self.queue:
                 self.wake()
 
@@ -428,6 +523,12 @@ class RateLimiter:
             return sum(1 for waiter in self._state.queue if not waiter.future.done())
 
     @property
+    def engaged(self) -> bool:
+        """Whether ``acquire`` has anything to check (a limit, or a 429's pause and the pacing after it); when not,
+        the pipeline sends without a permit."""
+        return self._state.engaged
+
+    @property
     def counts_tokens(self) -> bool:
         """Whether a token limit applies, i.e. whether ``acquire`` needs a real ``estimate_tokens``."""
         return self._state.limits.tpm is not None
@@ -439,11 +540,11 @@ class RateLimiter:
         state = self._state
         loop = asyncio.get_running_loop()
         with state.lock:
-            if not state.limits.configured:
+            if not state.engaged:
                 return Permit(None, None, request_id=request_id)
             now = state.clock()
             self._check_size(tokens, request_id)
-            if not state.queue and state.fits(tokens, now):
+            if not state.queue and state.fits(tokens, now, request_id):
                 return state.admit(tokens, now, now, request_id)
             self._refuse_at_once(tokens, now, timeout, request_id)
             waiter = _Waiter(loop, tokens, now, request_id)
@@ -452,14 +553,24 @@ class RateLimiter:
                 state.wake()
         return await self._wait(waiter, timeout)
 
+    async def again(self, permit: Permit, *, timeout: float | None) -> None:
+        """A second send within one attempt under ``permit`` (the classic re-ask without streaming, the switch to
+        the WebSocket): the first admission ends now (answered, its slot freed) and a new one is acquired as
+        ``acquire`` does — waiting or refused — for the same tokens; the permit then stands for it."""
+        tokens = permit.tokens or 0
+        permit.release()
+        fresh = await self.acquire(tokens, timeout=timeout, request_id=permit.request_id)
+        permit._state, permit._entry, permit._held = fresh._state, fresh._entry, fresh._held
+        permit.waited += fresh.waited
+
     def _check_size(self, tokens: int, request_id: str | None) -> None:
         tpm = self._state.limits.tpm
         if tpm is not None and tokens > tpm:
             raise ClientRateLimitError(
                 f"request estimated at {tokens} tokens exceeds the limit of {tpm} tokens per "
                 f"{self._state.limits.window:g}s; it can never be admitted (lower max_tokens or raise the limit)",
-                retry_after=math.inf,
-                reason="tpm",
+                retry_after=None,
+                reason="oversized",
                 request_id=request_id,
             )
 
@@ -467,7 +578,8 @@ class RateLimiter:
         """Raise when the caller may not wait: ``raise`` mode, no time to wait, or an admission beyond it."""
         state = self._state
         ahead = [w for w in state.queue if not w.future.done()]
-        at, reason = state.earliest(tokens, now, len(ahead), sum(w.tokens for w in ahead), estimate=True)
+        ahead_tokens = sum(w.tokens for w in ahead)
+        at, reason = state.earliest(tokens, now, len(ahead), ahead_tokens, estimate=True, request_id=request_id)
         if not reason:
             reason = "queue" if ahead else "concurrency"
         if self.on_limit == "raise":
@@ -481,37 +593,56 @@ class RateLimiter:
             )
 
     async def _wait(self, waiter: _Waiter, timeout: float | None) -> Permit:
-        state = self._state
+        """Await the waiter's future itself, bounded by a timer that fails it only if no permit was granted by then.
+
+        Not ``asyncio.wait_for``: on Python 3.10/3.11 it returns the result when the future completes in the same
+        loop pass as a cancel, so a cancelled caller would still send its request. Here a cancel always raises, and
+        a permit granted meanwhile is handed back."""
+        if timeout is not None:
+            waiter.expiry = waiter.loop.call_later(timeout, self._expire, waiter, timeout)
         try:
-            permit = await asyncio.wait_for(waiter.future, timeout)
-        except asyncio.TimeoutError:
-            with state.lock:
-                if waiter.permit is not None:  # granted as the timeout fired: it is the caller's
-                    return waiter.permit
-                self._leave(waiter)
-                at, reason = state.earliest(waiter.tokens, state.clock(), estimate=True)
-            assert timeout is not None
-            raise self._error(
-                f"rate limit ({reason or 'concurrency'}): not admitted within the timeout of {timeout:g}s",
-                at - state.clock(),
-                reason or "concurrency",
-                waiter.request_id,
-            ) from None
+            return await waiter.future
         except BaseException:
-            with state.lock:
-                if waiter.permit is not None:
-                    state.retract(waiter.permit)
+            with self._state.lock:
+                if waiter.permit is not None:  # granted, but the caller is gone (cancelled): hand it back
+                    self._state.retract(waiter.permit)
+                    waiter.permit = None
                 self._leave(waiter)
             raise
-        return permit
+        finally:
+            if waiter.expiry is not None:
+                waiter.expiry.cancel()
+
+    def _expire(self, waiter: _Waiter, timeout: float) -> None:
+        """The caller's timeout passed (on its own loop): refuse it, unless a permit was granted first (then the
+        permit is on its way and is the caller's)."""
+        state = self._state
+        with state.lock:
+            if waiter.permit is not None or waiter.future.done():
+                return
+            now = state.clock()
+            at, reason = state.earliest(waiter.tokens, now, estimate=True)
+            reason = reason or "concurrency"
+            waiter.future.set_exception(
+                self._error(
+                    f"rate limit ({reason}): not admitted within the timeout of {timeout:g}s",
+                    at - now,
+                    reason,
+                    waiter.request_id,
+                )
+            )
+            self._leave(waiter)
 
     def _leave(self, waiter: _Waiter) -> None:
         """Take a waiter out of the queue (lock held) and let the next one in if it can go now."""
         state = self._state
         if not waiter.future.done():
             waiter.future.cancel()
-        if waiter.timer is not None and waiter.loop is _running_loop():
-            waiter.timer.cancel()
+        if waiter.loop is _running_loop():
+            if waiter.timer is not None:
+                waiter.timer.cancel()
+            if waiter.expiry is not None:
+                waiter.expiry.cancel()
         try:
             state.queue.remove(waiter)
         except ValueError:
@@ -522,16 +653,19 @@ class RateLimiter:
     def _error(self, message: str, retry_after: float, reason: str, request_id: str | None) -> ClientRateLimitError:
         return ClientRateLimitError(message, retry_after=max(0.0, retry_after), reason=reason, request_id=request_id)
 
-    def pause(self, seconds: float) -> None:
+    def pause(self, seconds: float, *, request_id: str | None = None) -> None:
         """Rhetor said 429 with ``Retry-After``: no admission for anyone until ``seconds`` from now; then the
-        queued callers go in at the even rate (``window / rpm`` apart), not all at once."""
+        queued callers go in at the even rate (``window / rpm`` apart), not all at once. ``request_id`` is the
+        request that got the 429: its retry waits the ``Retry-After`` out in the retry policy, not here again."""
         if isinstance(seconds, bool) or not math.isfinite(seconds) or seconds < 0:
             raise ValueError(f"pause needs a finite number of seconds >= 0, got {seconds!r}")
         state = self._state
         with state.lock:
             now = state.clock()
-            state.paused_until = max(state.paused_until, now + seconds)
-            state.pacing = state.limits.rpm is not None or state.limits.tpm is not None
+            if now + seconds >= state.paused_until:
+                state.paused_until, state.pause_owner = now + seconds, request_id
+            state.pacing = state.engaged = True
+            state.last = None
             if state.queue:
                 state.wake()
 
@@ -540,18 +674,6 @@ class RateLimiter:
         """The clock time admissions resume after a pause, or ``None`` when not paused."""
         state = self._state
         return state.paused_until if state.paused_until > state.clock() else None
-
-
-def _tokens_free_at(expiries: list[tuple[float, int]], tokens: int, tpm: int, now: float) -> float:
-    """When enough of the window's tokens (``expiries``, soonest first) have left for ``tokens`` more."""
-    total = sum(count for _, count in expiries) + tokens
-    frees = now
-    for leaves, count in expiries:
-        if total <= tpm:
-            break
-        total -= count
-        frees = leaves
-    return frees
 
 
 _registry_lock = threading.Lock()
@@ -564,32 +686,67 @@ def limiter_for(component_id: str, limits: RateLimits) -> RateLimiter:
 
     Clients that pass different limits share one state under the stricter of each limit (a process never exceeds
     any limit declared for the component, and a shim client built lazily inside a legacy call never fails on it);
-    a WARNING names the limits now in force. ``on_limit`` is each client's own. Limits in different windows are
-    a ``ConfigurationError``."""
+    a WARNING names the limits now in force. ``on_limit`` is each client's own. Limits declared in another
+    ``window`` than the ones in force (``RHETOR_RATE_LIMIT_*`` count per 60 s, code may say ``window=2``) cannot be
+    compared: the limits in force stay, the new ones are not applied, and a WARNING says so — building a client
+    never fails on it. Tests start afresh with :func:`reset_rate_limiters`."""
     with _registry_lock:
         state = _states.get(component_id)
         if state is None:
             state = _states[component_id] = _State(limits, time.monotonic)
         elif limits.configured:
             with state.lock:
-                tighter = state.limits.stricter(limits)
-                if tighter != state.limits:
-                    if state.limits.configured:
-                        logger.warning(
-                            "component %s: clients declare different rate limits (%s and %s); the stricter apply: %s",
-                            component_id,
-                            _describe(state.limits),
-                            _describe(limits),
-                            _describe(tighter),
-                        )
-                    state.limits = tighter
-                    if state.queue:
-                        state.wake()
+                _tighten(component_id, state, limits)
         key = (component_id, limits.on_limit)
         view = _views.get(key)
         if view is None:
             view = _views[key] = RateLimiter(limits, _state=state)
         return view
+
+
+def _tighten(component_id: str, state: _State, limits: RateLimits) -> None:
+    """Apply the stricter of the limits in force and ``limits`` (lock held)."""
+    if state.limits.configured and state.limits.window != limits.window:
+        logger.warning(
+            "component %s: rate limits per %gs (%s) ignored: the component's limits count per %gs (%s); "
+            "declare them in one window",
+            component_id,
+            limits.window,
+            _describe(limits),
+            state.limits.window,
+            _describe(state.limits),
+        )
+        return
+    tighter = state.limits.stricter(limits)
+    if tighter == state.limits:
+        return
+    if state.limits.configured:
+        logger.warning(
+            "component %s: clients declare different rate limits (%s and %s); the stricter apply: %s",
+            component_id,
+            _describe(state.limits),
+            _describe(limits),
+            _describe(tighter),
+        )
+    state.set_limits(tighter)
+    if state.queue:
+        state.wake()
+
+
+def reset_rate_limiters(component_id: str | None = None) -> None:
+    """Forget the limits, admissions and pauses of one component (or of all): its clients, existing ones included,
+    then share a fresh limiter with no limits until a client declares some again. Limits are process-wide and only
+    tighten, so tests that declare them call this between tests (the pytest plugin's ``rhetor_server`` does).
+    Permits granted before keep counting against the old state only."""
+    with _registry_lock:
+        names = list(_states) if component_id is None else [component_id]
+        for name in names:
+            if _states.pop(name, None) is None:
+                continue
+            fresh = _states[name] = _State(RateLimits(), time.monotonic)
+            for (owner, _), view in _views.items():
+                if owner == name:
+                    view._state = fresh
 
 
 def _describe(limits: RateLimits) -> str:

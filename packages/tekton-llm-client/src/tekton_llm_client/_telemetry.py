@@ -1,15 +1,20 @@
 """OpenTelemetry plumbing: the one place that imports ``opentelemetry``, lazily, and only its API.
 
-``current()`` is the whole cost of telemetry that is off: ``state.active`` is ``None`` until an SDK tracer or
-meter provider is configured, so a request pays one attribute check (plus one function call) when OpenTelemetry is
-absent; when ``opentelemetry-api`` is installed but no SDK is configured it also asks the API for the two global
-providers. Once one is configured, ``state.active`` holds a :class:`Telemetry` for the rest of the process (a
-global provider cannot be replaced).
+Free when off. The request path tests ``state.api is not False`` before anything else, so with OpenTelemetry
+absent a call pays attribute checks and no function call; with the API installed but no SDK, ``current()`` asks the
+API's public getters for the global providers and finds its stand-ins (a handful of calls). Once an SDK tracer or
+meter provider is configured — also after the first request — ``state.active`` holds a :class:`Telemetry` for the
+rest of the process (a global provider cannot be replaced).
+
+A stream's span starts when the caller first reads it, which may be after the code that asked for it returned
+(a web framework's streaming response, another task): :func:`caller` takes the OpenTelemetry context and the shim
+call when the stream is asked for, and the span starts from those.
 
 A generation call is one :class:`Call`: one ``chat {model}`` CLIENT span and its metrics. While the pipeline opens
 the answer the call is entered (``Call.enter``): its span is the current OpenTelemetry span — so the transports'
-``inject`` sends its W3C ``traceparent`` — and ``CALL`` names it, so the pipeline can note attempts, transport and
-fallback link. Both are reset before any text reaches the caller.
+``inject`` sends its W3C ``traceparent`` — and ``CALL`` names it, so the pipeline can note attempts, transport,
+fallback link and rate-limit waits. Both are reset before any text reaches the caller. Retries are span events
+(``tekton.retry``), not child spans: the conventions' inference span covers the logical call with all its retries.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from asyncio import CancelledError
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from contextvars import ContextVar, Token
@@ -28,6 +34,7 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from collections.abc import Mapping, MutableMapping
 
+    from opentelemetry.context import Context
     from opentelemetry.metrics import Counter, Histogram, Meter
     from opentelemetry.trace import Span, Tracer
 
@@ -38,7 +45,9 @@ __all__ = [
     "CAPTURE_CONTENT_ENV",
     "INSTRUMENTATION_NAME",
     "Call",
+    "Caller",
     "Telemetry",
+    "caller",
     "current",
     "inject",
     "shim_call",
@@ -62,18 +71,16 @@ _Getter = Callable[[], object]
 
 
 class _State:
-    """Process-wide: whether the API is importable (``None`` = not tried yet); once imported, its two global
-    provider getters, the provider types that mean "no SDK configured" and the modules holding the globals (for
-    the fast check); the active telemetry."""
+    """Process-wide: whether the API is importable (``None`` = not tried yet); once imported, its two public
+    global-provider getters and the provider types that mean "no SDK configured"; the active telemetry."""
 
-    __slots__ = ("active", "api", "fast", "getters", "unset")
+    __slots__ = ("active", "api", "getters", "unset")
 
     def __init__(self) -> None:
         self.active: Telemetry | None = None
         self.api: bool | None = None
         self.getters: tuple[_Getter, _Getter] = (object, object)
         self.unset: tuple[tuple[type, ...], tuple[type, ...]] = ((), ())
-        self.fast: tuple[ModuleType, ModuleType] | None = None
 
 
 state = _State()
@@ -88,22 +95,14 @@ def current() -> Telemetry | None:
     """The active telemetry, or ``None`` while there is nothing to emit to; a provider set later is picked up by
     the next call.
 
-    Callers on the request path test ``state.api is not False`` first, so an absent OpenTelemetry costs no call;
-    with the API but no SDK this is one call: it reads the API's two global provider slots (private names, read
-    only; when they are missing, or a provider comes from ``OTEL_PYTHON_*_PROVIDER``, the public getters)."""
+    Callers on the request path test ``state.api is not False`` first, so an absent OpenTelemetry costs no call.
+    With the API but no SDK, the API's public getters name the global providers: a provider that is neither the
+    API's stand-in nor a no-op one (also one named by ``OTEL_PYTHON_*_PROVIDER``) activates."""
     active = state.active
     if active is not None:
         return active
     if state.api is not True and (state.api is False or not _import_api()):
         return None
-    fast = state.fast
-    if fast is not None and fast[0]._TRACER_PROVIDER is None and fast[1]._METER_PROVIDER is None:
-        return None
-    return _configured()
-
-
-def _configured() -> Telemetry | None:
-    """The public check: a global provider that is neither the API's stand-in nor a no-op one activates."""
     unset_tracer, unset_meter = state.unset
     if isinstance(state.getters[0](), unset_tracer) and isinstance(state.getters[1](), unset_meter):
         return None
@@ -119,25 +118,13 @@ def _import_api() -> bool:
     except ImportError:
         state.api = False
         return False
-    metrics_globals: ModuleType | None = None
-    try:  # the API's stand-in until an SDK provider is set is a private class (public only for tracing)
-        from opentelemetry.metrics import _internal
-    except ImportError:  # pragma: no cover - a future API: the public check alone
-        pass
-    else:
-        metrics_globals = _internal
-    proxy = getattr(metrics_globals, "_ProxyMeterProvider", None)
+    # The meter API's stand-in until an SDK provider is set has no public name (the tracer's has); should it move,
+    # the stand-in counts as configured: telemetry turns on and records nothing until an SDK is set.
+    internal: ModuleType | None = getattr(metrics, "_internal", None)
+    proxy = getattr(internal, "_ProxyMeterProvider", None)
     unset_meter: tuple[type, ...] = (NoOpMeterProvider,) if proxy is None else (NoOpMeterProvider, proxy)
     state.unset = ((ProxyTracerProvider, NoOpTracerProvider), unset_meter)
     state.getters = (trace.get_tracer_provider, metrics.get_meter_provider)
-    from_env = any(os.environ.get(f"OTEL_PYTHON_{kind}_PROVIDER") for kind in ("TRACER", "METER"))
-    if (
-        not from_env
-        and metrics_globals is not None
-        and hasattr(trace, "_TRACER_PROVIDER")
-        and hasattr(metrics_globals, "_METER_PROVIDER")
-    ):
-        state.fast = (trace, metrics_globals)
     state.api = True
     return True
 
@@ -159,14 +146,44 @@ def inject(carrier: MutableMapping[str, str]) -> None:
     """Add the current span's W3C ``traceparent``/``tracestate`` (the globally configured propagator) to headers.
 
     Callers check ``state.active is not None`` first, so this is never reached while telemetry is off."""
-    from opentelemetry import propagate
+    active = state.active
+    if active is not None:
+        active.inject(carrier)
 
-    propagate.inject(carrier)
+
+#: The values of ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` that put text on spans (any case): the
+#: instrumentations' boolean and opentelemetry-util-genai's modes that include spans (``EVENT_ONLY`` does not; the
+#: client emits no events).
+CAPTURE_ON: Final = frozenset({"true", "span_only", "span_and_event"})
 
 
 def capture_content() -> bool:
     """Whether prompt and answer text may be recorded (the GenAI instrumentations' opt-in)."""
-    return os.environ.get(CAPTURE_CONTENT_ENV, "").strip().lower() == "true"
+    return os.environ.get(CAPTURE_CONTENT_ENV, "").strip().lower() in CAPTURE_ON
+
+
+class Caller:
+    """Where a call was made: the OpenTelemetry context (the span's parent) and the shim call it ran in, taken
+    when the call is made — a stream's span starts later, when it is first read, possibly elsewhere."""
+
+    __slots__ = ("context", "shim", "telemetry")
+
+    def __init__(self, telemetry: Telemetry, context: Context, shim: dict[str, str] | None) -> None:
+        self.telemetry = telemetry
+        self.context = context
+        self.shim = shim
+
+    def call(self, request: LLMRequest, *, component: str, server_url: str) -> Call:
+        """Start the span of one generation call, as a child of the caller's context."""
+        return Call(self, request, component=component, server_url=server_url)
+
+
+def caller() -> Caller | None:
+    """The caller's context while telemetry is on, else ``None`` (callers test ``state.api is not False`` first)."""
+    active = current()
+    if active is None:
+        return None
+    return Caller(active, active.get_current(), _SHIM.get())
 
 
 # ------------------------------------------------------------------------------------------------ shim calls
@@ -226,7 +243,18 @@ class Telemetry:
     """The tracer and instruments of the client (one set per process)."""
 
     def __init__(self, tracer: Tracer, meter: Meter) -> None:
+        from opentelemetry import context, propagate, trace
+        from opentelemetry.trace import SpanKind, StatusCode
+
         self.tracer = tracer
+        # The API functions a call uses, looked up once (an import statement costs calls on every execution).
+        self.attach = context.attach
+        self.detach = context.detach
+        self.get_current = context.get_current
+        self.in_context = trace.set_span_in_context
+        self.inject = propagate.inject
+        self.client_kind = SpanKind.CLIENT
+        self.error_status = StatusCode.ERROR
         self.duration: Histogram = meter.create_histogram(
             "gen_ai.client.operation.duration",
             unit="s",
@@ -264,10 +292,6 @@ class Telemetry:
             "tekton.shim.calls", unit="{call}", description="Calls of legacy adapter methods through the shims"
         )
 
-    def call(self, request: LLMRequest, *, component: str, server_url: str) -> Call:
-        """Start the span of one generation call."""
-        return Call(self, request, component=component, server_url=server_url)
-
 
 # ---------------------------------------------------------------------------------------------------- a call
 
@@ -287,15 +311,15 @@ def _input_messages(request: LLMRequest) -> str:
     )
 
 
-def usage_tokens(usage: Mapping[str, Any] | None) -> tuple[int | None, int | None]:
-    """Input and output tokens of a usage mapping (OpenAI or Anthropic names)."""
-    if not usage:
-        return None, None
-    found = []
-    for names in (("input_tokens", "prompt_tokens"), ("output_tokens", "completion_tokens")):
-        value = next((usage[n] for n in names if isinstance(usage.get(n), (int, float))), None)
-        found.append(None if value is None else int(value))
-    return found[0], found[1]
+def finish_reason(raw: Mapping[str, Any] | None) -> str | None:
+    """The finish reason an answer's last event names (``finish_reason``; Anthropic's ``stop_reason``, Ollama's
+    ``done_reason``), else ``None``: Rhetor's generations send none today, and none is invented."""
+    if raw:
+        for name in ("finish_reason", "stop_reason", "done_reason"):
+            value = raw.get(name)
+            if isinstance(value, str) and value:
+                return value
+    return None
 
 
 class Call:
@@ -306,10 +330,12 @@ class Call:
         "_ended",
         "_first_at",
         "_metric_attributes",
+        "_parent",
         "_started",
         "attempts",
         "capture",
         "component",
+        "finish_reason",
         "link",
         "request",
         "span",
@@ -317,23 +343,26 @@ class Call:
         "transport",
     )
 
-    def __init__(self, telemetry: Telemetry, request: LLMRequest, *, component: str, server_url: str) -> None:
-        from opentelemetry.trace import SpanKind
-
+    def __init__(self, caller: Caller, request: LLMRequest, *, component: str, server_url: str) -> None:
+        telemetry = caller.telemetry
         self.telemetry = telemetry
         self.request = request
         self.component = component
         self.attempts = 0
         self.link = "rhetor"
         self.transport: str | None = None
+        self.finish_reason: str | None = None
         self.capture = capture_content()
         self._ended = False
         self._first_at: float | None = None
-        self._context_token: tuple[Token[Call | None], object] | None = None
+        self._context_token: tuple[Token[Call | None], Token[Context]] | None = None
+        self._parent = caller.context
         address, port = _server(server_url)
         model = request.model
         attributes: dict[str, Any] = {
             "gen_ai.operation.name": "chat",
+            # Set once, here: the provider the call asks for, else Rhetor (the server the client talks to). The
+            # provider an answer names goes to ``tekton.response.provider``, so one server is one metric series.
             "gen_ai.provider.name": request.provider or "rhetor",
             "server.address": address,
             "server.port": port,
@@ -343,16 +372,18 @@ class Call:
             attributes["gen_ai.request.model"] = model
         self._metric_attributes = dict(attributes)
         attributes.update(self._request_attributes(request))
-        shim = _SHIM.get()
-        if shim is not None:
-            attributes.update(shim)
+        if caller.shim is not None:
+            attributes.update(caller.shim)
         self.span: Span = telemetry.tracer.start_span(
-            f"chat {model}" if model else "chat", kind=SpanKind.CLIENT, attributes=attributes
+            f"chat {model}" if model else "chat",
+            context=caller.context,
+            kind=telemetry.client_kind,
+            attributes=attributes,
         )
         self._started = time.perf_counter()
 
     def _request_attributes(self, request: LLMRequest) -> dict[str, Any]:
-        attributes: dict[str, Any] = {"tekton.request.id": request.request_id, "tekton.stream": request.stream}
+        attributes: dict[str, Any] = {"tekton.request.id": request.request_id, "gen_ai.request.stream": request.stream}
         for name in ("temperature", "max_tokens", "top_p"):
             value = getattr(request, name)
             if value is not None:
@@ -363,7 +394,7 @@ class Call:
                 attributes[f"gen_ai.request.{name}"] = value
         if request.stop:
             attributes["gen_ai.request.stop_sequences"] = list(request.stop)
-        if request.context_id:
+        if request.context_id and request.context_id != request.component:  # the component's is the default
             attributes["gen_ai.conversation.id"] = request.context_id
         if self.capture:
             attributes["gen_ai.input.messages"] = _input_messages(request)
@@ -377,23 +408,23 @@ class Call:
 
     def enter(self) -> None:
         """Make this call's span current (for ``traceparent``) and this call the pipeline's ``CALL``."""
-        from opentelemetry import context, trace
-
+        telemetry = self.telemetry
         token = CALL.set(self)
-        self._context_token = (token, context.attach(trace.set_span_in_context(self.span)))
+        self._context_token = (token, telemetry.attach(telemetry.in_context(self.span, self._parent)))
 
     def exit(self) -> None:
         """Undo :meth:`enter` (before anything is handed to the caller)."""
-        from opentelemetry import context
-
         tokens, self._context_token = self._context_token, None
         if tokens is not None:
             call_token, otel_token = tokens
-            context.detach(otel_token)  # type: ignore[arg-type]
+            self.telemetry.detach(otel_token)
             CALL.reset(call_token)
 
-    def attempted(self, number: int, error: BaseException | None, *, transport: str, dialect: str | None) -> None:
-        """An attempt at Rhetor ended; one that failed and will be retried becomes a ``tekton.retry`` event."""
+    def attempted(
+        self, number: int, error: BaseException | None, *, transport: str, dialect: str | None, model: str | None
+    ) -> None:
+        """An attempt at Rhetor ended; one that failed and will be retried becomes a ``tekton.retry`` event (with
+        the model it asked for: the adapter's fallback models are attempts of the same call)."""
         self.attempts += 1
         self.transport = transport
         if dialect is not None:
@@ -407,6 +438,8 @@ class Call:
             status = getattr(error, "status_code", None)
             if isinstance(status, int):
                 attributes["http.response.status_code"] = status
+            if model:
+                attributes["gen_ai.request.model"] = model
             self.span.add_event("tekton.retry", attributes)
 
     def switched(self, server_url: str) -> None:
@@ -416,17 +449,26 @@ class Call:
         self.span.set_attributes({"server.address": address, "server.port": port})
         self._metric_attributes.update({"server.address": address, "server.port": port})
 
-    def served_by(self, link: str, model: str | None = None) -> None:
-        """A fallback link answered: ``fallback_model`` (``model`` through Rhetor), ``ollama`` or ``local``."""
+    def served_by(self, link: str, model: str | None = None, *, server_url: str | None = None) -> None:
+        """A fallback link answered: ``fallback_model`` (``model`` through Rhetor), ``ollama`` (at ``server_url``,
+        which becomes ``server.address``/``server.port``) or ``local``."""
         self.link = link
         if model is not None:
             self.span.set_attribute("tekton.fallback.model", model)
+        if server_url is not None:
+            address, port = _server(server_url)
+            self.span.set_attributes({"server.address": address, "server.port": port})
+            self._metric_attributes.update({"server.address": address, "server.port": port})
         self.telemetry.fallbacks.add(1, {"tekton.component": self.component, "tekton.fallback.link": link})
 
-    def rate_limited(self, waited: float | None) -> None:
-        """The client's rate limiter made this call wait ``waited`` seconds, or refused it (``None``)."""
+    def rate_limited(self, waited: float | None, *, reason: str | None = None) -> None:
+        """The client's rate limiter made this call wait ``waited`` seconds, or refused it (``None``, with the
+        limiter's ``reason``: ``rpm``, ``tpm``, ``concurrency``, ``paused``, ``paced`` or ``queue``)."""
         attributes = {"tekton.component": self.component}
         if waited is None:
+            if reason:
+                attributes["tekton.ratelimit.reason"] = reason
+                self.span.set_attribute("tekton.ratelimit.reason", reason)
             self.telemetry.ratelimit_refusals.add(1, attributes)
         elif waited > 0:
             self.span.set_attribute("tekton.ratelimit.wait", waited)
@@ -452,22 +494,30 @@ class Call:
         """End the span (once) and record the call's metrics.
 
         ``outcome`` is ``completed``, ``broken`` (``error`` given) or ``abandoned`` (the caller stopped reading);
-        a cache hit sent nothing, so it is a span without metrics."""
+        a cache hit sent nothing, so it is a span without metrics. A call ended by ``CancelledError`` (the
+        caller's task cancelled, its timeout expired) is ``cancelled``: the caller withdrew it, no failure of the
+        call — no ``error.type``, status unset, ``tekton.cancelled`` — and its duration, the caller's deadline
+        rather than the call's, is not recorded."""
         if self._ended:
             return
         self._ended = True
         elapsed = time.perf_counter() - self._started
         attributes = self._metric_attributes
+        cancelled = isinstance(error, CancelledError)
+        if cancelled:
+            error, outcome = None, "cancelled"
+            self.span.set_attribute("tekton.cancelled", True)
         if provider:
-            attributes["gen_ai.provider.name"] = provider
+            self.span.set_attribute("tekton.response.provider", provider)
         if model:
             attributes["gen_ai.response.model"] = model
         if error is not None:
             attributes["error.type"] = _error_type(error)
-            from opentelemetry.trace import StatusCode
+            message = getattr(error, "message", None)  # the client's errors carry a log-safe message
+            self.span.set_status(self.telemetry.error_status, message if isinstance(message, str) else None)
+        from .budget import usage_tokens  # the client's one usage parser
 
-            self.span.set_status(StatusCode.ERROR, getattr(error, "message", None) or type(error).__name__)
-        input_tokens, output_tokens = usage_tokens(usage)
+        input_tokens, output_tokens, _ = usage_tokens(usage)
         self.span.set_attributes(
             {
                 **attributes,
@@ -476,7 +526,7 @@ class Call:
             }
         )
         self.span.end()
-        if not cache_hit:
+        if not (cache_hit or cancelled):
             self._record(attributes, elapsed, input_tokens, output_tokens)
 
     def _call_attributes(self, outcome: str, cache_hit: bool) -> dict[str, Any]:
@@ -502,15 +552,20 @@ class Call:
         input_tokens: int | None,
         output_tokens: int | None,
     ) -> dict[str, Any]:
-        """Finish reason, usage and (opted in) the answer's text."""
+        """Finish reason (the answer's, when it names one; ``error`` for a broken stream), usage and (opted in) the
+        answer's text."""
         attributes: dict[str, Any] = {}
-        if error is None and outcome == "completed":
-            attributes["gen_ai.response.finish_reasons"] = ["stop"]
+        reason = self.finish_reason
+        if outcome == "broken":
+            attributes["gen_ai.response.finish_reasons"] = ["error"]
+        elif error is None and outcome == "completed":
+            if reason is not None:
+                attributes["gen_ai.response.finish_reasons"] = [reason]
             if self.capture and text is not None:
-                attributes["gen_ai.output.messages"] = json.dumps(
-                    [{"role": "assistant", "parts": _message_parts(text), "finish_reason": "stop"}],
-                    ensure_ascii=False,
-                )
+                message: dict[str, Any] = {"role": "assistant", "parts": _message_parts(text)}
+                if reason is not None:
+                    message["finish_reason"] = reason
+                attributes["gen_ai.output.messages"] = json.dumps([message], ensure_ascii=False)
         if input_tokens is not None:
             attributes["gen_ai.usage.input_tokens"] = input_tokens
         if output_tokens is not None:

@@ -704,13 +704,28 @@ def _from_usage(
     usage: Mapping[str, Any], input_tokens: int | None, output_tokens: int | None
 ) -> tuple[int | None, int | None]:
     """Explicit numbers win; then the usage's input/output keys; a lone ``total_tokens`` counts as output."""
+    used_input, used_output, total = usage_tokens(usage)
     if input_tokens is None:
-        input_tokens = _usage_int(usage, "prompt_tokens", "input_tokens")
+        input_tokens = used_input
     if output_tokens is None:
-        output_tokens = _usage_int(usage, "completion_tokens", "output_tokens")
+        output_tokens = used_output
     if input_tokens is None and output_tokens is None:
-        output_tokens = _usage_int(usage, "total_tokens")
+        output_tokens = total
     return input_tokens, output_tokens
+
+
+def usage_tokens(usage: Mapping[str, Any] | None) -> tuple[int | None, int | None, int | None]:
+    """Input, output and total tokens of an answer's ``usage`` (OpenAI or Anthropic names; a boolean is no
+    number), each ``None`` when not reported; the total is ``total_tokens``, else the sum of what is known. The one
+    usage parser of the client: the budget, the rate limiter and telemetry all read usage here."""
+    if not usage:
+        return None, None, None
+    input_tokens = _usage_int(usage, "prompt_tokens", "input_tokens")
+    output_tokens = _usage_int(usage, "completion_tokens", "output_tokens")
+    total = _usage_int(usage, "total_tokens")
+    if total is None and (input_tokens is not None or output_tokens is not None):
+        total = (input_tokens or 0) + (output_tokens or 0)
+    return input_tokens, output_tokens, total
 
 
 def _usage_int(usage: Mapping[str, Any], *keys: str) -> int | None:

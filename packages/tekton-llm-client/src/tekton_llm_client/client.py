@@ -99,7 +99,7 @@ class TektonLLMClient:
         cache: ResponseCache | None = None,
         budget: BudgetTracker | None = None,
         context_manager: ContextManager | None = None,
-        rate_limits: RateLimits | None = None,
+        rate_limits: RateLimits | Mapping[str, Any] | None = None,
     ) -> None:
         config = resolve_config(
             component_id,
@@ -171,9 +171,12 @@ class TektonLLMClient:
         return self._pipeline.retry_policy
 
     @property
-    def rate_limiter(self) -> RateLimiter | None:
-        """The component's client-side rate limiter, shared with its other clients in this process."""
-        return self._pipeline.limiter
+    def rate_limiter(self) -> RateLimiter:
+        """The component's client-side rate limiter, shared with its other clients in this process (every client
+        has one: a client without limits of its own counts against its component's, and a 429 pauses it)."""
+        limiter = self._pipeline.limiter
+        assert limiter is not None  # always passed above
+        return limiter
 
     @property
     def breaker(self) -> CircuitBreaker:

@@ -153,15 +153,16 @@ class BudgetExceededError(TektonLLMError):
 class ClientRateLimitError(TektonLLMError):
     """The client's own rate limit (``RateLimits``) refused the request; nothing was sent.
 
-    ``retry_after`` is the earliest time in seconds the limiter could admit it (``inf`` for a request larger than
-    the whole token limit; 0.0 when only the concurrency cap is full, which frees when a running request ends);
     ``reason`` names the limit: ``rpm``, ``tpm``, ``concurrency``, ``paused`` (after Rhetor's 429), ``paced``,
-    ``queue``. Neither retried nor a reason to fall back: Rhetor is available, the caller is over its own limit."""
+    ``queue``, or ``oversized`` (a request larger than the whole ``tpm``: it can never go). ``retry_after`` is the
+    earliest time in seconds the limiter could admit it — ``0.0`` when only the concurrency cap is full (a slot frees
+    when a running request ends, which nothing can foretell) — or ``None`` when retrying cannot help (``oversized``).
+    Neither retried nor a reason to fall back: Rhetor is available, the caller is over its own limit."""
 
     retryable = False
     unavailable = False
 
-    def __init__(self, message: str = "", *, retry_after: float, reason: str = "", **kwargs: Any) -> None:
+    def __init__(self, message: str = "", *, retry_after: float | None = None, reason: str = "", **kwargs: Any) -> None:
         self.retry_after = retry_after
         self.reason = reason
         super().__init__(message, **kwargs)

@@ -9,8 +9,10 @@ for client inference spans and metrics (semantic-conventions v1.41: ``gen_ai.pro
 ``gen_ai.client.operation.time_to_first_chunk``); project attributes live under ``tekton.``. See MIGRATION.md,
 "Observing the migration", for the attribute table.
 
-Prompt and answer text are recorded only when ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`` (the
-GenAI instrumentations' switch); the auth token never.
+Prompt and answer text are recorded only when ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` is ``true``
+(the GenAI instrumentations' switch) or ``SPAN_ONLY``/``SPAN_AND_EVENT`` (opentelemetry-util-genai's modes that put
+content on spans; any case); the auth token never. A stream's span is a child of the span current where the stream
+was asked for, also when it is read later elsewhere; a cancelled call is ``tekton.cancelled``, not an error.
 """
 
 from __future__ import annotations

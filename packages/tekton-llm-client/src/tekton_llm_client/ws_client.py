@@ -25,8 +25,9 @@ from pydantic import BaseModel
 from . import exceptions as exc
 from ._dialects.detect import detect_ws_dialect
 from ._dialects.ws_frames import WS_DIALECTS
-from ._generation import _failure, _incomplete
+from ._generation import _failure, _incomplete, _usage
 from ._pipeline import first_event, ws_transport
+from ._ratelimit import Permit, RateLimiter, RateLimits, estimate_tokens, limiter_for
 from ._request import LLMRequest, RequestDefaults, StreamEvent, build_request, options_dict
 from ._transport.ws import WebSocketTransport
 from ._urls import http_base_for_ws_url, safe_url
@@ -77,6 +78,7 @@ class TektonLLMWebSocketClient:
         dialect: str = "auto",
         frame_timeout: float | None = None,
         timeout: float | None = None,
+        rate_limits: RateLimits | Mapping[str, Any] | None = None,
     ) -> None:
         if dialect not in ("auto", *WS_DIALECTS):
             raise exc.ConfigurationError(f"dialect must be auto, v1, classic or adapter, got {dialect!r}")
@@ -85,8 +87,10 @@ class TektonLLMWebSocketClient:
         if frame_timeout is not None and frame_timeout <= 0:
             raise exc.ConfigurationError("frame_timeout must be positive")
         self._config: ClientConfig = resolve_config(
-            component_id, ws_url=rhetor_url, auth_token=auth_token, timeout=timeout
+            component_id, ws_url=rhetor_url, auth_token=auth_token, timeout=timeout, rate_limits=rate_limits
         )
+        # The component's limiter, shared with its TektonLLMClients: each exchange takes a permit, as they do.
+        self._limiter = limiter_for(self._config.component_id, self._config.rate_limits or RateLimits())
         self.component_id = component_id
         self.url = self._config.ws_url
         self.on_message = on_message
@@ -114,6 +118,11 @@ class TektonLLMWebSocketClient:
     def connected(self) -> bool:
         """Whether a socket is open right now."""
         return self._transport is not None and self._transport.connected
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """The component's client-side rate limiter, shared with its other clients in this process."""
+        return self._limiter
 
     @property
     def dialect(self) -> str | None:
@@ -202,17 +211,25 @@ class TektonLLMWebSocketClient:
         answer without text is ``EmptyAnswerError`` (unless ``allow_empty``), and one that breaks after text ends
         with a done event carrying ``error``, then raises ``IncompleteStreamError`` with the partial text."""
         parts: list[str] = []
+        permit: Permit | None = None
+        last: StreamEvent | None = None
         try:
             transport = await self._ready(request.request_id)
+            permit = await self._acquire(request)
             async with aclosing(transport.exchange(request, single_message=single_message)) as events:
                 if not allow_empty:
-                    first = await first_event(events, request, transport.codec.dialect)
+                    first = last = await first_event(events, request, transport.codec.dialect)
+                    if permit is not None:
+                        permit.answered()
                     parts.append(first.text)
                     await self._emit(first, request)
                     yield first
                     if first.done:
                         return
                 async for event in events:
+                    if permit is not None and last is None:
+                        permit.answered()
+                    last = event
                     if event.text:
                         parts.append(event.text)
                     await self._emit(event, request)
@@ -228,6 +245,20 @@ class TektonLLMWebSocketClient:
             await self._notify(self.on_error, incomplete)
             yield final
             raise incomplete from failure
+        finally:
+            if permit is not None:
+                permit.settle_answer(_usage(last), "".join(parts), request)
+                permit.release()
+
+    async def _acquire(self, request: LLMRequest) -> Permit | None:
+        """The rate limiter's permit for one exchange — the same rules as ``TektonLLMClient``'s: waits bounded by the
+        request's timeout, or ``ClientRateLimitError``; ``None`` when no limit (nor a pause) applies."""
+        limiter = self._limiter
+        if not limiter.engaged:
+            return None
+        tokens = estimate_tokens(request) if limiter.counts_tokens else 0
+        permit = await limiter.acquire(tokens, timeout=request.timeout or self.timeout, request_id=request.request_id)
+        return permit if permit.admitted_at is not None else None
 
     async def _emit(self, event: StreamEvent, request: LLMRequest) -> None:
         """Hand ``event`` to ``on_message`` as a chunk; the chunk is only built when there is a callback."""

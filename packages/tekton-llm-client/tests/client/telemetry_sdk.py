@@ -14,7 +14,12 @@ from typing import Any
 from opentelemetry import metrics, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider, UpDownCounter
-from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    HistogramDataPoint,
+    InMemoryMetricReader,
+    NumberDataPoint,
+)
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -30,18 +35,27 @@ class Point:
 
 
 class _Ended(SpanProcessor):
-    """Wakes tests waiting for a number of the client's spans to end (no polling, no sleeps)."""
+    """Wakes tests waiting for a number of the client's spans to start or end (no polling, no sleeps)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.ended = 0
+        self.started = 0
         self.waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self.start_waiters: list[tuple[int, asyncio.Future[None]]] = []
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        return None
+        if span.instrumentation_scope is None or span.instrumentation_scope.name != "tekton_llm_client":
+            return
+        with self.lock:
+            self.started += 1
+            due = [f for n, f in self.start_waiters if n <= self.started]
+            self.start_waiters = [(n, f) for n, f in self.start_waiters if n > self.started]
+        for future in due:
+            future.get_loop().call_soon_threadsafe(_resolve, future)
 
     def on_end(self, span: ReadableSpan) -> None:
-        if span.instrumentation_scope is None or span.instrumentation_scope.name != "tekton_llm_client":
+        if not _ours(span):
             return  # the test server's own spans
         with self.lock:
             self.ended += 1
@@ -57,6 +71,10 @@ class _Ended(SpanProcessor):
         return True
 
 
+def _ours(span: ReadableSpan) -> bool:
+    return span.instrumentation_scope is not None and span.instrumentation_scope.name == "tekton_llm_client"
+
+
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
@@ -70,20 +88,22 @@ class Otel:
     reader: InMemoryMetricReader
     processor: _Ended
     base: int = 0
+    started_base: int = 0
 
     def clear(self) -> None:
         self.exporter.clear()
         with self.processor.lock:
             self.base = self.processor.ended
+            self.started_base = self.processor.started
         self.reader.get_metrics_data()  # delta temporality: the next read starts from here
 
     def spans(self) -> list[ReadableSpan]:
         """The client's spans (the test server's framework may trace its own side too)."""
-        return [s for s in self.exporter.get_finished_spans() if s.instrumentation_scope.name == "tekton_llm_client"]
+        return [s for s in self.exporter.get_finished_spans() if _ours(s)]
 
     def server_spans(self) -> list[ReadableSpan]:
         """Spans of the test server's side (FastAPI traces its requests when an SDK is configured)."""
-        return [s for s in self.exporter.get_finished_spans() if s.instrumentation_scope.name != "tekton_llm_client"]
+        return [s for s in self.exporter.get_finished_spans() if not _ours(s)]
 
     def span(self) -> ReadableSpan:
         """The one span of the test."""
@@ -100,6 +120,15 @@ class Otel:
             self.processor.waiters.append((self.base + count, future))
         await future
 
+    async def started(self, count: int) -> None:
+        """Wait until ``count`` of the client's spans started since ``clear``."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        with self.processor.lock:
+            if self.processor.started - self.started_base >= count:
+                return
+            self.processor.start_waiters.append((self.started_base + count, future))
+        await future
+
     def metrics(self) -> dict[str, list[Point]]:
         """Metric name → data points recorded since the previous read."""
         found: dict[str, list[Point]] = {}
@@ -109,9 +138,9 @@ class Otel:
                 for metric in scope.metrics:
                     for point in metric.data.data_points:
                         attributes = dict(point.attributes or {})
-                        if hasattr(point, "bucket_counts"):
+                        if isinstance(point, HistogramDataPoint):
                             found.setdefault(metric.name, []).append(Point(attributes, point.sum, point.count))
-                        else:
+                        elif isinstance(point, NumberDataPoint):
                             found.setdefault(metric.name, []).append(Point(attributes, point.value, 1))
         return found
 

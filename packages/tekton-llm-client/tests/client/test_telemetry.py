@@ -80,13 +80,12 @@ async def test_a_completion_is_one_client_span_with_the_conventions_attributes(
         "gen_ai.request.max_tokens": 64,
         "gen_ai.request.top_p": 0.9,
         "gen_ai.response.model": "claude-x",
-        "gen_ai.response.finish_reasons": ("stop",),
-        "gen_ai.conversation.id": "hermes",
+        "gen_ai.request.stream": False,
         "server.address": "127.0.0.1",
         "server.port": server.port,
         "tekton.component": "hermes",
         "tekton.request.id": response.request_id,
-        "tekton.stream": False,
+        "tekton.response.provider": response.provider,
         "tekton.dialect": "v1",
         "tekton.transport": "http",
         "tekton.attempts": 1,
@@ -122,7 +121,8 @@ async def test_traceparent_of_the_call_span_reaches_rhetor_on_every_http_request
     span = otel.span()
     # Detection (GET /health, discovery) and the generation all happen inside the call: all carry its context.
     sent = [(r.method, r.path, r.headers.get("traceparent")) for r in server.requests]
-    assert [(m, p) for m, p, _ in sent][-1] == ("POST", "/api/v1/chat")
+    assert {(m, p) for m, p, _ in sent} >= {("GET", "/health"), ("GET", "/api/v1/discovery"), ("POST", "/api/v1/chat")}
+    assert sent[-1][:2] == ("POST", "/api/v1/chat")
     assert {t for _, _, t in sent} == {_traceparent(span)}
 
 
@@ -150,6 +150,52 @@ async def test_tracestate_and_the_callers_trace_are_continued(otel: Any, make_se
     [chat] = [r for r in server.requests if r.path == "/api/v1/chat"]
     assert chat.headers["traceparent"] == _traceparent(span)
     assert chat.headers["tracestate"] == "tekton=hermes"
+
+
+async def test_a_stream_read_after_its_callers_span_ended_is_still_its_child(
+    otel: Any, make_server: Any, make_client: Any
+) -> None:
+    """A web framework's streaming response reads the stream after the handler (its span, the shim call) returned:
+    the span starts from what was current when the stream was asked for."""
+    from opentelemetry import trace
+
+    server = make_server("v1")
+    client = make_client(server.url, api="v1", transport="http", component_id="hermes")
+    with trace.get_tracer("tests").start_as_current_span("handler") as handler:
+        with shim_call("hermes", "LLMAdapter", "generate_text"):
+            stream = client.generate_text("read later", streaming=True)
+            compat = client.stream_chat_completion([{"role": "user", "content": "also later"}])
+    # read in a task started outside both, as a response body is
+    text = await asyncio.create_task(stream.text())
+    assert text.startswith(f'{ECHO} "read later"')
+    assert [c async for c in compat][-1].choices[0].finish_reason == "stop"
+    expected = handler.get_span_context()
+    for span in otel.spans():
+        assert span.parent is not None and span.parent.span_id == expected.span_id
+        assert span.context.trace_id == expected.trace_id
+        assert (span.attributes["tekton.shim.class"], span.attributes["tekton.shim.method"]) == (
+            "LLMAdapter",
+            "generate_text",
+        )
+    assert len(otel.spans()) == 2
+    stream_requests = [r for r in server.requests if r.path == "/api/v1/chat/stream"]
+    assert [r.headers["traceparent"] for r in stream_requests] == [_traceparent(s) for s in otel.spans()]
+
+
+async def test_the_provider_attribute_is_the_calls_so_one_server_is_one_series(
+    otel: Any, make_server: Any, make_client: Any
+) -> None:
+    server = make_server("v1")
+    client = make_client(server.url, api="v1", transport="http", model_id="m1")
+    await client.generate_text("whole")
+    await client.generate_text("streamed", streaming=True).text()
+    spans = otel.spans()
+    assert [s.attributes["gen_ai.provider.name"] for s in spans] == ["rhetor", "rhetor"]
+    # v1's JSON answer names no provider, its stream does: once that changed the series, now it is span detail
+    assert [s.attributes.get("tekton.response.provider") for s in spans] == [None, "simulated"]
+    [duration] = _ours(otel.metrics(), "gen_ai.client.operation.duration")  # one series for both shapes
+    assert (duration.count, duration.attributes["gen_ai.provider.name"]) == (2, "rhetor")
+    assert "tekton.response.provider" not in duration.attributes
 
 
 async def test_an_error_sets_error_type_and_status(otel: Any, make_server: Any, make_client: Any) -> None:
@@ -250,10 +296,12 @@ async def test_a_stream_span_ends_with_the_stream_and_records_time_to_first_chun
     assert rest[-1].done
     span = otel.span()
     attributes = span.attributes
-    assert attributes["tekton.stream"] is True
+    assert attributes["gen_ai.request.stream"] is True
+    assert "tekton.stream" not in attributes
     assert attributes["tekton.stream.outcome"] == "completed"
-    assert attributes["gen_ai.response.finish_reasons"] == ("stop",)
-    assert attributes["gen_ai.provider.name"] == "simulated"
+    assert "gen_ai.response.finish_reasons" not in attributes  # the test server names no finish reason
+    assert attributes["gen_ai.provider.name"] == "rhetor"  # the call named no provider
+    assert attributes["tekton.response.provider"] == "simulated"
     ttfc = attributes["gen_ai.response.time_to_first_chunk"]
     assert 0 < ttfc < (span.end_time - span.start_time) / 1e9
     points = otel.metrics()
@@ -283,7 +331,7 @@ async def test_a_broken_stream_ends_its_span_with_error_type(
     assert span.attributes["tekton.stream.outcome"] == "broken"
     assert span.attributes["error.type"] == "IncompleteStreamError"
     assert span.status.status_code is StatusCode.ERROR
-    assert "gen_ai.response.finish_reasons" not in span.attributes
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("error",)
     assert span.attributes["gen_ai.response.time_to_first_chunk"] > 0
     [duration] = _ours(otel.metrics(), "gen_ai.client.operation.duration")
     assert duration.attributes["error.type"] == "IncompleteStreamError"
@@ -319,6 +367,97 @@ async def test_a_stream_dropped_unread_ends_its_span_when_collected(
     assert otel.span().attributes["tekton.stream.outcome"] == "abandoned"
 
 
+class _Held:
+    """A raw HTTP server that sends ``parts`` and then holds the connection open until ``release``: a generation
+    that stops mid-answer (or never answers), for as long as the test needs."""
+
+    def __init__(self, parts: tuple[bytes, ...]) -> None:
+        self.parts = parts
+        self.received = asyncio.Event()
+        self.release = asyncio.Event()
+        self.url = ""
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        self.received.set()
+        for part in self.parts:
+            writer.write(part)
+            await writer.drain()
+        await self.release.wait()
+        writer.close()
+
+
+@pytest.fixture
+async def held() -> Any:
+    started: list[tuple[_Held, asyncio.Server]] = []
+
+    async def start(*parts: bytes) -> _Held:
+        server = _Held(parts)
+        listening = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+        server.url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
+        started.append((server, listening))
+        return server
+
+    yield start
+    for server, listening in started:
+        server.release.set()
+        listening.close()
+        await listening.wait_closed()
+
+
+def _assert_cancelled(otel: Any, *, stream: bool) -> None:
+    """Cancelled: marked, no error, not a broken stream, no duration recorded (it would be the caller's deadline)."""
+    from opentelemetry.trace import StatusCode
+
+    span = otel.span()
+    assert span.attributes["tekton.cancelled"] is True
+    assert span.attributes.get("tekton.stream.outcome") == ("cancelled" if stream else None)
+    assert "error.type" not in span.attributes
+    assert "gen_ai.response.finish_reasons" not in span.attributes
+    assert span.status.status_code is StatusCode.UNSET
+    assert "gen_ai.client.operation.duration" not in otel.metrics()
+
+
+async def test_a_stream_whose_consuming_task_is_cancelled_ends_as_cancelled(
+    otel: Any, held: Any, make_client: Any
+) -> None:
+    server = await held(SSE_HEAD, b'data: {"content": "Hello "}\n\n')
+    client = make_client(server.url, api="v1", transport="http", max_retries=0)
+    first = asyncio.Event()
+
+    async def consume() -> None:
+        async for _chunk in client.generate_text("then silence", streaming=True):
+            first.set()
+
+    task = asyncio.create_task(consume())
+    await first.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    _assert_cancelled(otel, stream=True)
+
+
+async def test_a_stream_read_under_a_callers_timeout_ends_as_cancelled(otel: Any, held: Any, make_client: Any) -> None:
+    server = await held(SSE_HEAD, b'data: {"content": "Hello "}\n\n')
+    client = make_client(server.url, api="v1", transport="http", max_retries=0)
+    stream = client.generate_text("then silence", streaming=True)
+    assert (await anext(stream)).chunk == "Hello "
+    with pytest.raises(asyncio.TimeoutError):  # the server sends nothing more until released: always expires
+        await asyncio.wait_for(anext(stream), 0.01)
+    _assert_cancelled(otel, stream=True)
+
+
+async def test_a_cancelled_completion_ends_as_cancelled(otel: Any, held: Any, make_client: Any) -> None:
+    server = await held()  # never answers
+    client = make_client(server.url, api="v1", transport="http", max_retries=0)
+    task = asyncio.create_task(client.generate_text("no answer comes"))
+    await server.received.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    _assert_cancelled(otel, stream=False)
+
+
 async def test_streamed_usage_is_recorded(otel: Any, raw_server: RawServers, make_client: Any) -> None:
     events = [
         b'data: {"content": "Hi"}\n\n',
@@ -348,7 +487,18 @@ async def test_fallback_model_link(otel: Any, make_server: Any, make_client: Any
     assert span.attributes["tekton.fallback.link"] == "fallback_model"
     assert span.attributes["tekton.fallback.model"] == "simulated-advanced"
     assert span.attributes["tekton.attempts"] == 3
-    assert [a["tekton.attempt"] for _, a in _events(span)] == [1]  # the primary's first attempt was retried
+    assert _events(span) == [  # the primary's first attempt was retried
+        (
+            "tekton.retry",
+            {
+                "tekton.attempt": 1,
+                "error.type": "ServiceUnavailableError",
+                "tekton.transport": "http",
+                "http.response.status_code": 503,
+                "gen_ai.request.model": "primary",
+            },
+        )
+    ]
     [fallbacks] = _ours(otel.metrics(), "tekton.fallbacks")
     assert (fallbacks.attributes, fallbacks.value) == (
         {"tekton.component": "test", "tekton.fallback.link": "fallback_model"},
@@ -365,14 +515,18 @@ async def test_ollama_link(otel: Any, make_client: Any, monkeypatch: pytest.Monk
     assert (response.fallback, response.provider) == (True, "ollama")
     span = otel.span()
     assert span.attributes["tekton.fallback.link"] == "ollama"
-    assert span.attributes["gen_ai.provider.name"] == "ollama"
+    assert span.attributes["gen_ai.provider.name"] == "rhetor"  # as the call started: one series per server
+    assert span.attributes["tekton.response.provider"] == "ollama"
     assert span.attributes["gen_ai.response.model"] == "llama3"
+    assert (span.attributes["server.address"], span.attributes["server.port"]) == ("127.0.0.1", ollama.port)
     assert span.attributes["tekton.attempts"] == 1
     points = otel.metrics()
     [fallbacks] = _ours(points, "tekton.fallbacks")
     assert (fallbacks.attributes["tekton.fallback.link"], fallbacks.value) == ("ollama", 1)
     [duration] = _ours(points, "gen_ai.client.operation.duration")
     assert duration.attributes["tekton.fallback.link"] == "ollama"
+    assert (duration.attributes["server.port"], duration.attributes["gen_ai.provider.name"]) == (ollama.port, "rhetor")
+    assert "tekton.response.provider" not in duration.attributes
 
 
 async def test_local_link_streaming(otel: Any, make_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -381,7 +535,8 @@ async def test_local_link_streaming(otel: Any, make_client: Any, monkeypatch: py
     assert await client.generate_text("anyone?", streaming=True).text() == FALLBACK_TEXT
     span = otel.span()
     assert span.attributes["tekton.fallback.link"] == "local"
-    assert span.attributes["gen_ai.provider.name"] == "local-fallback"
+    assert span.attributes["gen_ai.provider.name"] == "rhetor"
+    assert span.attributes["tekton.response.provider"] == "local-fallback"
     assert span.attributes["tekton.stream.outcome"] == "completed"
     [fallbacks] = _ours(otel.metrics(), "tekton.fallbacks")
     assert (fallbacks.attributes["tekton.fallback.link"], fallbacks.value) == ("local", 1)
@@ -435,21 +590,31 @@ async def test_rate_limit_refusals_are_counted_and_mark_the_span(otel: Any, make
     admitted, refused = otel.spans()
     assert "error.type" not in admitted.attributes
     assert refused.attributes["error.type"] == "ClientRateLimitError"
+    assert refused.attributes["tekton.ratelimit.reason"] == "rpm"
     points = otel.metrics()
     [refusals] = _ours(points, "tekton.ratelimit.refusals")
-    assert (refusals.attributes, refusals.value) == ({"tekton.component": "otel-refused"}, 1)
+    assert (refusals.attributes, refusals.value) == (
+        {"tekton.component": "otel-refused", "tekton.ratelimit.reason": "rpm"},
+        1,
+    )
     assert "tekton.ratelimit.waits" not in points
 
 
 async def test_rate_limit_waits_are_counted_with_the_time_waited(otel: Any, make_server: Any, make_client: Any) -> None:
     server = make_server("v1")
-    limits = RateLimits(rpm=1, window=0.3)
+    limits = RateLimits(concurrency=1)
     client = make_client(server.url, api="v1", transport="http", component_id="otel-waited", rate_limits=limits)
-    await client.generate_text("first")
-    await client.generate_text("waits for the next window")
-    admitted, waited = otel.spans()
-    assert "tekton.ratelimit.wait" not in admitted.attributes
-    assert 0 < waited.attributes["tekton.ratelimit.wait"] <= 0.3
+    holder = client.generate_text("holds the one slot " * 10, streaming=True)
+    await anext(holder)  # its answer began: the permit holds the only slot until the stream ends
+    waiting = asyncio.create_task(client.generate_text("waits for the slot"))
+    await otel.started(2)  # the second call's span started; it runs on into the limiter's queue
+    assert client.rate_limiter.waiting == 1
+    await holder.aclose()  # the slot is free: the waiting call is admitted
+    await waiting
+    held, waited = otel.spans()
+    assert "tekton.ratelimit.wait" not in held.attributes
+    assert waited.attributes["tekton.ratelimit.wait"] > 0
+    assert server.attempts("/api/v1/chat") == 1
     [waits] = _ours(otel.metrics(), "tekton.ratelimit.waits")
     assert (waits.attributes, waits.value) == ({"tekton.component": "otel-waited"}, 1)
 
@@ -483,10 +648,86 @@ async def test_message_content_when_opted_in(
         {"role": "user", "parts": [{"type": "text", "content": "private words"}]}
     ]
     assert json.loads(attributes["gen_ai.system_instructions"]) == [{"type": "text", "content": "Be brief."}]
-    assert json.loads(attributes["gen_ai.output.messages"]) == [
-        {"role": "assistant", "parts": [{"type": "text", "content": response.content}], "finish_reason": "stop"}
+    assert json.loads(attributes["gen_ai.output.messages"]) == [  # no finish_reason: the server names none
+        {"role": "assistant", "parts": [{"type": "text", "content": response.content}]}
     ]
     assert not [v for v in attributes.values() if "TOKEN" in str(v)]
+
+
+@pytest.mark.parametrize(
+    ("value", "captured"),
+    [
+        ("true", True),
+        ("SPAN_ONLY", True),
+        ("span_and_event", True),
+        (" Span_And_Event ", True),
+        ("EVENT_ONLY", False),  # events only: the client emits no events
+        ("NO_CONTENT", False),
+        ("false", False),
+        ("1", False),
+    ],
+)
+async def test_content_capture_accepts_the_util_genai_modes(
+    otel: Any, make_server: Any, make_client: Any, monkeypatch: pytest.MonkeyPatch, value: str, captured: bool
+) -> None:
+    monkeypatch.setenv(CAPTURE_CONTENT_ENV, value)
+    server = make_server("v1")
+    client = make_client(server.url, api="v1", transport="http")
+    await client.generate_text("private words")
+    attributes = otel.span().attributes
+    assert ("gen_ai.input.messages" in attributes, "gen_ai.output.messages" in attributes) == (captured, captured)
+
+
+async def test_finish_reason_is_the_answers_when_it_names_one(
+    otel: Any, raw_server: RawServers, make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CAPTURE_CONTENT_ENV, "span_only")
+    body = json.dumps({"content": "Hi", "model": "m1", "finish_reason": "length"}).encode()
+    whole = await raw_server.start(lambda _r: raw_server.response(200, body))
+    events = [b'data: {"content": "Hi"}\n\n', b'data: {"content": "", "done": true, "stop_reason": "max_tokens"}\n\n']
+    streamed = await raw_server.start(lambda _r: [SSE_HEAD, *events])
+    assert (await make_client(whole.url, api="v1", transport="http").generate_text("cut")).content == "Hi"
+    client = make_client(streamed.url, api="v1", transport="http")
+    assert await client.generate_text("cut", streaming=True).text() == "Hi"
+    json_span, stream_span = otel.spans()
+    assert json_span.attributes["gen_ai.response.finish_reasons"] == ("length",)
+    assert stream_span.attributes["gen_ai.response.finish_reasons"] == ("max_tokens",)
+    assert [
+        json.loads(s.attributes["gen_ai.output.messages"])[0]["finish_reason"] for s in (json_span, stream_span)
+    ] == [
+        "length",
+        "max_tokens",
+    ]
+
+
+async def test_conversation_id_only_when_a_context_is_named(
+    otel: Any, make_server: Any, make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = make_server("v1")
+    client = make_client(server.url, api="v1", transport="http", component_id="hermes")
+    monkeypatch.setenv("HERMES_CONTEXT_ID", "desk-7")
+    configured = make_client(server.url, api="v1", transport="http", component_id="hermes")
+    await client.generate_text("the component's default context")
+    await client.generate_text("a named one", context_id="case-42")
+    await configured.generate_text("the configured one")
+    default, named, from_config = otel.spans()
+    assert "gen_ai.conversation.id" not in default.attributes
+    assert named.attributes["gen_ai.conversation.id"] == "case-42"
+    assert from_config.attributes["gen_ai.conversation.id"] == "desk-7"
+
+
+def test_a_sync_call_is_a_child_of_the_callers_span(otel: Any, make_server: Any) -> None:
+    from opentelemetry import trace
+    from tekton_llm_client import SyncTektonLLMClient
+
+    server = make_server("v1")
+    with SyncTektonLLMClient("sync-caller", rhetor_url=server.url, use_fallback=False) as client:
+        with trace.get_tracer("tests").start_as_current_span("handle request") as parent:
+            client.generate_text("hi")
+    [span] = otel.spans()
+    assert span.parent is not None and span.parent.span_id == parent.get_span_context().span_id
+    assert span.context.trace_id == parent.get_span_context().trace_id
+    assert server.requests[-1].headers["traceparent"] == _traceparent(span)
 
 
 # ---------------------------------------------------------------------------------------------------- shims

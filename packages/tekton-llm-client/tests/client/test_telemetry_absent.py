@@ -1,17 +1,22 @@
 """Without OpenTelemetry the client works as before and emits nothing (issue 14 §1).
 
-The client runs in a fresh interpreter in which ``opentelemetry`` cannot be imported (``sys.modules`` blocks it,
-as if the package were not installed): the test environment cannot lack the package itself, since FastAPI — the
-test server's framework — depends on ``opentelemetry-api``. The Rhetor test server runs in this process, on a real
-socket, and reports what reached it."""
+Two ways: in this process where the package is really absent (``no_otel``: the plain nox sessions, whose FastAPI
+predates its own OpenTelemetry dependency), and — in any environment — in a fresh interpreter in which
+``opentelemetry`` cannot be imported (``sys.modules`` blocks it, as if it were not installed), the Rhetor test
+server running here, on a real socket, reporting what reached it."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 import textwrap
 from typing import Any
+
+import pytest
+from tekton_llm_client import _telemetry
+from tekton_llm_client.telemetry import shim_call
 
 _CLIENT = textwrap.dedent(
     """
@@ -71,3 +76,21 @@ def test_the_public_module_imports_without_opentelemetry() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "tekton_llm_client"]
+
+
+@pytest.mark.no_otel
+async def test_in_a_process_without_opentelemetry_nothing_is_imported_emitted_or_sent(
+    make_server: Any, make_client: Any
+) -> None:
+    assert importlib.util.find_spec("opentelemetry") is None  # the environment this marker promises
+    server = make_server("v1")
+    client = make_client(server.url)
+    with shim_call("hermes", "LLMAdapter", "generate_text") as inside:
+        answer = await client.generate_text("plain")
+    assert inside is None
+    assert answer.content.startswith('I received your message: "plain"')
+    assert (await client.generate_text("streamed", streaming=True).text()).startswith("I received")
+    assert (_telemetry.state.api, _telemetry.state.active) == (False, None)
+    assert not [name for name in sys.modules if name.startswith("opentelemetry")]
+    assert len([r for r in server.requests if r.path.startswith("/api/v1/chat")]) == 2
+    assert not [r for r in server.requests if "traceparent" in r.headers]

@@ -31,6 +31,8 @@ __all__ = ["HttpTransport", "JsonResponse", "SSEMessage", "parse_retry_after"]
 logger = logging.getLogger("tekton_llm_client")
 
 _USER_AGENT = "tekton-llm-client/0.3"
+# Routes whose parsed URL a transport keeps (context routes carry ids, so the cache is bounded).
+_PARSED_URLS = 64
 
 _TRANSPORT_ERRORS: tuple[tuple[type[httpx.HTTPError], str, str | None], ...] = (
     # (httpx error, message template, timeout kind or None for a connection error), most specific first
@@ -116,6 +118,7 @@ class HttpTransport:
         self._retry_after_cap = retry_after_cap
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._urls: dict[str, httpx.URL] = {}
 
     @classmethod
     def for_config(cls, config: ClientConfig) -> HttpTransport:
@@ -139,6 +142,16 @@ class HttpTransport:
     def url(self, path: str) -> str:
         """Absolute URL for a route path, keeping any prefix of the base URL."""
         return self._base + path
+
+    def _parsed_url(self, path: str) -> httpx.URL:
+        """``url(path)`` parsed once: httpx parses a string URL on every request, a third of the cost of building
+        one (~100k instructions, benchmark P2). At most ``_PARSED_URLS`` routes are kept."""
+        parsed = self._urls.get(path)
+        if parsed is None:
+            parsed = httpx.URL(self._base + path)
+            if len(self._urls) < _PARSED_URLS:
+                self._urls[path] = parsed
+        return parsed
 
     def _default_headers(self) -> dict[str, str]:
         """Headers of every request, set once on the pool (per-request merging is measurable, see P2)."""
@@ -221,7 +234,7 @@ class HttpTransport:
             logger.debug("request body %s %s: %s", method, path, json.dumps(json_body)[:2000])
         outgoing = client.build_request(
             method,
-            self._base + path,
+            self._parsed_url(path),
             json=json_body,
             params=params or None,
             timeout=(
@@ -387,7 +400,8 @@ class HttpTransport:
         client = self._get_client()
         started = time.perf_counter()
         try:
-            response = await client.send(client.build_request("POST", self.url(path), json=json_body), stream=True)
+            outgoing = client.build_request("POST", self._parsed_url(path), json=json_body)
+            response = await client.send(outgoing, stream=True)
         except httpx.HTTPError as error:
             self._log("POST", path, type(error).__name__, started, request_id)
             raise self._map_transport_error(error, request_id, path) from None

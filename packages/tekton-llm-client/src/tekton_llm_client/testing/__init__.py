@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .._ratelimit import reset_rate_limiters
     from .._sockets import closed_port, listen
     from ._lifecycle import serve_asgi
     from .faults import Faults
@@ -26,6 +27,7 @@ __all__ = [
     "RhetorTestServer",
     "closed_port",
     "listen",
+    "reset_rate_limiters",
     "serve_asgi",
 ]
 
@@ -39,6 +41,7 @@ _HOMES = {
     "closed_port": ".._sockets",
     "listen": ".._sockets",
     "serve_asgi": "._lifecycle",
+    "reset_rate_limiters": ".._ratelimit",
 }
 
 

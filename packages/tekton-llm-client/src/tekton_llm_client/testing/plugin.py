@@ -7,10 +7,11 @@ or without the ``testing`` extra, so the servers are imported inside the fixture
 to the profile it asks for, with faults, recordings and stored contexts reset. Components keep one client per
 process (a module-level client created on first use), and such a client, created in one test, must still reach
 the server in the next one — with a server per test it pointed at a closed port and, with fallback on, answered
-"LLM service unavailable" as if nothing were wrong. As a second guard, a test using ``rhetor_server`` in which the
-client answers from its fallback chain fails at teardown, unless the test says it means to
-(``@pytest.mark.rhetor_server(allow_fallback=True)``). The guard listens to the client's fallback notices
-(``tekton_llm_client._events``), which do not depend on how the application configured logging.
+"LLM service unavailable" as if nothing were wrong. Client-side rate limits (shared per component for the whole
+process) are reset for each test (``tekton_llm_client.testing.reset_rate_limiters``). As a second guard, a test
+using ``rhetor_server`` in which the client answers from its fallback chain fails at teardown, unless the test
+says it means to (``@pytest.mark.rhetor_server(allow_fallback=True)``). The guard listens to the client's
+fallback notices (``tekton_llm_client._events``), which do not depend on how the application configured logging.
 
 Choosing options::
 
@@ -137,6 +138,9 @@ def rhetor_server(request: pytest.FixtureRequest, _rhetor_session: _SessionRheto
     Its address is the same for the whole session. With ``TEKTON_RHETOR_TEST_URL`` set, tests that ask for no
     particular profile share that (already running) server instead, reset before each test.
     """
+    from .._ratelimit import reset_rate_limiters
+
+    reset_rate_limiters()  # limits, admissions and a 429's pause are process-wide: none leaks from the last test
     options = _options(request, "rhetor_server", {"profile": "v1", "chunk_delay": 0.0})
     allow_fallback = bool(options.pop("allow_fallback", False))
     watch = _FallbackWatch()

@@ -105,7 +105,8 @@ def test_inventory_text(tree, cli) -> None:
     lines = result.out.splitlines()
     assert "engram.core.llm_adapter -> tekton_llm_shims.engram  [engram]" in lines
     assert "  names: LLMAdapter (annotation 4, call 1, import 1)" in lines
-    assert "  methods: _stream_chat x1, chat x1, get_available_models x1" in lines
+    assert "  calls: LLMAdapter._stream_chat x1, LLMAdapter.chat x1, LLMAdapter.get_available_models x1" in lines
+    assert not any(line.startswith("  methods:") for line in lines)  # the class-less view is JSON-only
     assert "  attributes: adapter_url x1" in lines
     assert any(line.strip().startswith("2  relative-import-from  from ..core.llm_adapter import") for line in lines)
     assert result.summary[3] == 0
@@ -270,10 +271,35 @@ def test_calls_are_keyed_by_the_legacy_class_as_defined(tree, cli) -> None:
     assert component["attributes"] == {"default_model": 1, "streaming_chat": 1}
 
 
+def test_text_report_names_each_call_by_class_and_method(tree, cli) -> None:
+    # Two legacy classes calling the same method: the text says which (the JSON's ``methods`` sums them).
+    root = tree(
+        {
+            "hermes/api/use.py": "from hermes.core.llm_adapter import LLMAdapter as Adapter, Other\n\n"
+            "a = Adapter()\nb = Other()\na.chat()\na.chat()\nb.chat()\nb.stream()\nprint(a.default_model)\n"
+        },
+        package="hermes.api",
+    )
+    text = cli("inventory", root)
+    document = json.loads(cli("inventory", root, "--json").out)
+
+    assert text.code == 0
+    assert "  calls: LLMAdapter.chat x2, Other.chat x1, Other.stream x1" in text.out.splitlines()
+    assert "  attributes: default_model x1" in text.out.splitlines()
+    (component,) = document["components"]
+    assert component["calls"] == {"LLMAdapter": {"chat": 2}, "Other": {"chat": 1, "stream": 1}}
+    assert component["methods"] == {"chat": 3, "stream": 1}
+
+
 def test_a_legacy_module_naming_itself_has_no_calls(tree, cli) -> None:
     source = "class LLMAdapter:\n    def chat(self):\n        return 1\n\n\nLLMAdapter().chat()\n"
-    root = tree({"hermes/core/llm_adapter.py": source, "hermes/api/use.py": "from hermes.core.llm_adapter "
-                 "import LLMAdapter\n\nLLMAdapter().chat()\n"}, package="hermes.core")
+    root = tree(
+        {
+            "hermes/core/llm_adapter.py": source,
+            "hermes/api/use.py": "from hermes.core.llm_adapter import LLMAdapter\n\nLLMAdapter().chat()\n",
+        },
+        package="hermes.core",
+    )
     (root / "hermes/api/__init__.py").touch()
     result = cli("inventory", root, "--json")
     assert result.code == 0

@@ -23,7 +23,9 @@ SHIMS = ("terma", "hermes", "telos", "engram")
 def inventory(path: Path) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-m", "tekton_codemods", "inventory", "--json", str(path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     document: dict[str, Any] = json.loads(result.stdout)
@@ -56,9 +58,14 @@ def test_every_call_the_sample_components_make_is_counted_under_the_same_names()
     assert {component["component"] for component in document["components"]} == set(SHIMS)
     assert {key: value for key, value in join.items() if key != value} == {}
     # The shapes that matter are there: a private legacy method, a sync one, a streaming one.
-    assert {("engram", "LLMAdapter", "_stream_chat"), ("engram", "LLMAdapter", "_get_client"),
-            ("hermes", "LLMAdapter", "set_provider_and_model"), ("hermes", "LLMAdapter", "streaming_chat"),
-            ("terma", "LLMAdapter", "analyze_output"), ("telos", "LLMAdapter", "analyze_requirement")} <= set(join)
+    assert {
+        ("engram", "LLMAdapter", "_stream_chat"),
+        ("engram", "LLMAdapter", "_get_client"),
+        ("hermes", "LLMAdapter", "set_provider_and_model"),
+        ("hermes", "LLMAdapter", "streaming_chat"),
+        ("terma", "LLMAdapter", "analyze_output"),
+        ("telos", "LLMAdapter", "analyze_requirement"),
+    } <= set(join)
 
 
 def test_a_tree_calling_every_legacy_method_joins_one_to_one(tmp_path: Path) -> None:

@@ -13,13 +13,16 @@ import contextlib
 import contextvars
 import gc
 import importlib
-from collections.abc import Awaitable, Callable, Iterator
+import inspect
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 from tekton_llm_client import TektonLLMClient
+from tekton_llm_client.telemetry import recording
 from tekton_llm_client.testing import RhetorTestServer
-from tekton_llm_shims._shim_calls import LEGACY_CALL_ATTRIBUTE, legacy_call_names
+from tekton_llm_shims._common import ClientHolder
+from tekton_llm_shims._shim_calls import LEGACY_CALL_ATTRIBUTE, legacy_call_names, records_legacy_calls
 
 SHIM_KEYS = ("tekton.component", "tekton.shim.class", "tekton.shim.method")
 Key = tuple[str, str, str]
@@ -199,45 +202,122 @@ def test_every_legacy_method_records_itself_under_its_inventory_names(shim: str)
     assert not hasattr(cls.aclose, LEGACY_CALL_ATTRIBUTE)  # the shims' own addition is not legacy traffic
 
 
-async def test_a_scope_ends_in_the_context_that_opened_it(
-    rhetor: RhetorTestServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``shim_call`` may be any context manager: one that resets a context variable (here a generator-based one)
-    must be exited, exactly once, in the context it was entered in: also for a stream that is closed early or
-    dropped before it started (a reset from another context would raise, failing the test as unraisable)."""
+# -- the wrapping, against a stand-in ``shim_call`` (no OpenTelemetry needed) ---------------------------------------
+
+OPENED: contextvars.ContextVar[Key | None] = contextvars.ContextVar("opened", default=None)
+"""The stand-in scope's names, where a GenAI span would read them."""
+SET_BY_LEGACY: contextvars.ContextVar[str | None] = contextvars.ContextVar("set_by_legacy", default=None)
+
+
+@records_legacy_calls
+class Probe(ClientHolder):
+    """A legacy surface of each kind, reporting what it sees."""
+
+    _component_id = "probe"
+
+    def sync(self) -> Key | None:
+        return OPENED.get()
+
+    async def remember(self, value: str) -> Key | None:
+        SET_BY_LEGACY.set(value)
+        return OPENED.get()
+
+    async def stream(self, count: int = 2) -> AsyncGenerator[Key | None, None]:
+        for _ in range(count):
+            yield OPENED.get()
+
+    async def chat(self, stream: bool = False) -> Key | AsyncGenerator[Key | None, None] | None:
+        return self.stream() if stream else OPENED.get()
+
+
+def probe(method: str) -> Key:
+    return ("probe", "Probe", method)
+
+
+@pytest.fixture
+def stand_in(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], list[tuple[str, Key]]]:
+    """Telemetry on or off with a ``shim_call`` honouring the contract (counts the outermost call, sets its names in
+    a context variable): the events are its enters and exits; an exit from another context than the enter would
+    raise (unraisable, failing the test)."""
     from tekton_llm_shims import _shim_calls
 
-    opened: contextvars.ContextVar[Key | None] = contextvars.ContextVar("opened", default=None)
     events: list[tuple[str, Key]] = []
 
     @contextlib.contextmanager
-    def shim_call(*names: str) -> Iterator[None]:
-        key = (names[0], names[1], names[2])
-        token = opened.set(key)
+    def outermost(key: Key) -> Iterator[None]:
+        token = OPENED.set(key)
         events.append(("enter", key))
         try:
             yield
         finally:
-            opened.reset(token)
+            OPENED.reset(token)
             events.append(("exit", key))
 
-    monkeypatch.setattr(_shim_calls, "shim_call", shim_call)
-    adapter = adapter_class("telos")()
-    chat = ("telos", "LLMAdapter", "chat")
+    def shim_call(component: str, legacy_class: str, method: str) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext() if OPENED.get() else outermost((component, legacy_class, method))
 
-    stream = await adapter.chat(MESSAGES, stream=True)
-    assert isinstance(await anext(stream), str)
-    assert opened.get() is None  # the caller's context, between two chunks
-    await stream.aclose()
-    unstarted = await adapter.chat(MESSAGES, stream=True)
+    def switch(on: bool) -> list[tuple[str, Key]]:
+        monkeypatch.setattr(_shim_calls, "shim_call", shim_call)
+        monkeypatch.setattr(_shim_calls, "recording", lambda: on)
+        return events
+
+    return switch
+
+
+@pytest.mark.parametrize("on", [True, False], ids=["on", "off"])
+async def test_a_context_variable_a_legacy_coroutine_sets_reaches_its_caller(
+    on: bool, stand_in: Callable[[bool], list[tuple[str, Key]]]
+) -> None:
+    events = stand_in(on)
+
+    seen = await Probe().remember("set")
+
+    assert SET_BY_LEGACY.get() == "set"  # as unwrapped: a coroutine runs in its caller's context, on or off
+    assert seen == (probe("remember") if on else None)
+    assert events == ([("enter", probe("remember")), ("exit", probe("remember"))] if on else [])
+
+
+async def test_a_stream_reads_in_its_calls_scope_and_the_caller_between_chunks_does_not(
+    stand_in: Callable[[bool], list[tuple[str, Key]]],
+) -> None:
+    events = stand_in(True)
+    adapter = Probe()
+
+    returned = await adapter.chat(stream=True)  # one call, whose stream is part of it
+    assert isinstance(returned, AsyncGenerator)
+    seen_between = []
+    async for seen in returned:
+        assert seen == probe("chat")
+        seen_between.append(OPENED.get())
+    assert [seen async for seen in adapter.stream()] == [probe("stream")] * 2
+    closed = adapter.stream()
+    assert await anext(closed) == probe("stream")
+    await closed.aclose()
+    unstarted = adapter.stream()
     del unstarted
     gc.collect()
-    adapter.get_current_provider_and_model()
 
-    provider = ("telos", "LLMAdapter", "get_current_provider_and_model")
-    assert events == [("enter", chat), ("exit", chat), ("enter", chat), ("exit", chat), ("enter", provider),
-                      ("exit", provider)]
-    await adapter.aclose()
+    assert seen_between == [None, None]
+    assert events == [
+        (kind, probe(method)) for method in ("chat", "stream", "stream", "stream") for kind in ("enter", "exit")
+    ]
+    assert OPENED.get() is None
+
+
+async def test_with_telemetry_off_a_stream_method_hands_back_its_own_generator(
+    stand_in: Callable[[bool], list[tuple[str, Key]]],
+) -> None:
+    events = stand_in(False)
+    adapter = Probe()
+
+    stream = adapter.stream()
+    returned = await adapter.chat(stream=True)
+
+    assert isinstance(stream, AsyncGenerator) and isinstance(returned, AsyncGenerator)
+    assert stream.ag_code is returned.ag_code is inspect.unwrap(Probe.stream).__code__  # type: ignore[attr-defined]
+    assert [seen async for seen in stream] == [None, None]
+    assert events == []
+    await returned.aclose()
 
 
 # -- live traffic -------------------------------------------------------------------------------------------------
@@ -271,7 +351,7 @@ async def test_chat_stream_is_one_chat_call_covering_the_iteration(rhetor: Rheto
     assert otel.shim_calls() == {("telos", "LLMAdapter", "chat"): 1}  # not _stream_chat, which chat returns
     (span,) = otel.generation_spans()
     assert shim_attributes(span) == ("telos", "LLMAdapter", "chat")
-    assert span.attributes["tekton.stream"] is True
+    assert span.attributes["gen_ai.request.stream"] is True
     await adapter.aclose()
 
 
@@ -342,7 +422,8 @@ async def test_a_cancelled_stream_ends_its_call(rhetor: RhetorTestServer, otel: 
     assert otel.shim_calls() == {("engram", "LLMAdapter", "_stream_chat"): 1}
     (span,) = otel.generation_spans()
     assert shim_attributes(span) == ("engram", "LLMAdapter", "_stream_chat")
-    assert (span.attributes["tekton.stream.outcome"], span.attributes["error.type"]) == ("broken", "CancelledError")
+    assert span.attributes["tekton.stream.outcome"] == "cancelled"  # the caller withdrew: not an error
+    assert "error.type" not in span.attributes
     await adapter.aclose()
 
 
@@ -366,6 +447,22 @@ async def test_concurrent_calls_and_a_failing_call(rhetor: RhetorTestServer, ote
     await adapter.aclose()
 
 
+@pytest.mark.parametrize(
+    "telemetry", [pytest.param("on", marks=pytest.mark.otel), pytest.param("off", marks=pytest.mark.no_otel)]
+)
+async def test_a_legacy_call_leaves_its_context_variables_to_its_caller_on_and_off(
+    telemetry: str, request: pytest.FixtureRequest
+) -> None:
+    recorded: Recorded | None = request.getfixturevalue("otel") if telemetry == "on" else None
+    assert recording() is (recorded is not None)
+
+    await Probe().remember("set")
+
+    assert SET_BY_LEGACY.get() == "set"
+    if recorded is not None:
+        assert recorded.shim_calls() == {probe("remember"): 1}
+
+
 # -- without OpenTelemetry ----------------------------------------------------------------------------------------
 
 
@@ -378,9 +475,11 @@ async def test_shims_work_without_opentelemetry(rhetor: RhetorTestServer) -> Non
     answer = await hermes.chat("hi")
     stream = await telos.chat(MESSAGES, stream=True)
     pieces = [piece async for piece in stream]
-    streamed = [piece async for piece in telos._stream_chat(MESSAGES)]
+    own = telos._stream_chat(MESSAGES)
+    streamed = [piece async for piece in own]
 
     assert answer["success"] is True and 'I received your message: "hi"' in answer["message"]
+    assert own.ag_code is inspect.unwrap(type(telos)._stream_chat).__code__  # unwrapped while telemetry is off
     assert "".join(pieces) == "".join(streamed) and 'I received your message: "hello"' in "".join(pieces)
     assert telos.get_current_provider_and_model() == ("anthropic", "claude-3-haiku-20240307")
     await hermes.aclose()

@@ -124,7 +124,9 @@ TABLE: dict[str, dict[str, Any]] = {
 
 
 def kind_of(function: Any) -> str:
-    if inspect.isasyncgenfunction(function):
+    # A recorded async-generator method is a plain function answering the method's own generator (unwrapped
+    # while telemetry is off, see _shim_calls): its kind is the legacy method's, under ``__wrapped__``.
+    if inspect.isasyncgenfunction(inspect.unwrap(function)):
         return ASYNC_GEN
     return ASYNC if inspect.iscoroutinefunction(function) else SYNC
 

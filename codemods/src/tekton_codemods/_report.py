@@ -125,9 +125,11 @@ def inventory_document(
                 ],
                 "forms": _form_counts(files, legacy),
                 "names": {name: dict(sorted(counts.items())) for name, counts in sorted(names.items())},
+                # The class-less view of ``calls`` (method -> calls summed over classes), kept for compatibility.
                 "methods": dict(sorted(methods.items())),
                 "attributes": dict(sorted(attributes.items())),
-                # (component, class, method): the key of the shims' live counter tekton.shim.calls.
+                # class -> method -> calls: (component, class, method) is the key of the shims' live counter
+                # tekton.shim.calls.
                 "calls": {cls: dict(sorted(counts.items())) for cls, counts in sorted(calls.items())},
             }
         )
@@ -147,7 +149,8 @@ def _form_counts(files: Sequence[FileInventory], legacy: str) -> dict[str, int]:
 
 
 def inventory_text(document: Mapping[str, Any]) -> str:
-    """The inventory for people: one block per legacy module."""
+    """The inventory for people: one block per legacy module; method calls as ``class.method``, the key the shims
+    count live."""
     lines: list[str] = []
     for component in document["components"]:
         target = component["target"] or "(unmapped)"
@@ -165,9 +168,10 @@ def inventory_text(document: Mapping[str, Any]) -> str:
                 for name, counts in component["names"].items()
             ]
             lines.append("  names: " + "; ".join(described))
-        for label in ("methods", "attributes"):
-            if component[label]:
-                lines.append(f"  {label}: " + ", ".join(f"{k} x{v}" for k, v in component[label].items()))
+        calls = {f"{cls}.{method}": n for cls, methods in component["calls"].items() for method, n in methods.items()}
+        for label, counts in (("calls", calls), ("attributes", component["attributes"])):
+            if counts:
+                lines.append(f"  {label}: " + ", ".join(f"{k} x{v}" for k, v in counts.items()))
         lines.append("")
     for failure in document["failed"]:
         lines.append(f"{failure['path']}: error: {failure['error']}")

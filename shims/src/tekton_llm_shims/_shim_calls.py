@@ -6,28 +6,28 @@
 so static inventory and live counters join on (component, class, method): component = the shim's component id,
 class = the legacy class name (``LLMAdapter``), method = the legacy method name.
 
-Only the outermost call counts: a legacy method the shim calls itself (Engram's ``analyze_memory`` calls ``chat``)
-is part of the caller's call, and its spans carry the caller's names. While telemetry is off (``shim_call`` then
-answers a ``nullcontext``) a call runs unwrapped after that one check.
+Which call counts is ``shim_call``'s rule, kept there only: the outermost one (Engram's ``analyze_memory`` calls
+``chat``: one ``analyze_memory``, and its spans say so). While telemetry is off (``telemetry.recording()``, checked
+once per call) a call runs unwrapped: the method itself, and for an async-generator method its own generator.
 
-An async call (coroutine or async generator) runs in a private copy of the caller's context, in which the
-telemetry scope is open from the call's start to its end (for a stream: until the iteration ends, is abandoned or
-closed). Steps of the call run in that copy; the caller's own context is never changed, so nothing leaks into the
-caller's code between two chunks, and an abandoned stream closed later by the event loop (in another context)
-still closes the scope in the context that opened it.
+While telemetry is on, a sync or coroutine method runs inside ``with shim_call(...)`` in the caller's context, as
+it would unwrapped: a context variable the method sets reaches its caller, on or off. A stream (an
+async-generator method, or the one a coroutine returns: ``chat(stream=True)``) is read by the caller's code after
+the call returned, so it cannot hold the scope open in the caller's context: the names would leak into the
+caller's own work between two chunks, and a stream closed later elsewhere could not reset them. Each of its steps
+runs instead in a snapshot of the context taken inside the scope; the one difference from telemetry off is that a
+context variable the stream's own code sets stays in that snapshot.
 """
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
 import inspect
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from contextlib import AbstractContextManager
 from typing import Any, TypeVar, cast
 
-from tekton_llm_client.telemetry import shim_call
+from tekton_llm_client.telemetry import recording, shim_call
 
 from ._common import ClientHolder
 
@@ -35,56 +35,13 @@ __all__ = ["LEGACY_CALL_ATTRIBUTE", "legacy_call_names", "records_legacy_calls"]
 
 T = TypeVar("T")
 C = TypeVar("C", bound=type[ClientHolder])
+Names = tuple[str, str, str]
 
 LEGACY_CALL_ATTRIBUTE = "__tekton_shim_call__"
 """Set on each recording method: its ``(component, legacy class, method)``, as ``tekton.shim.calls`` counts it."""
 
 NOT_LEGACY = frozenset({"aclose"})
 """Public methods the shims add (not legacy API, so not migration progress)."""
-
-_recording: contextvars.ContextVar[bool] = contextvars.ContextVar("tekton_llm_shims.recording", default=False)
-
-
-class _Scope:
-    """One recorded async call: a private context in which ``shim_call`` is open until ``close``."""
-
-    __slots__ = ("_context", "_exits")
-
-    def __init__(self, manager: AbstractContextManager[None]) -> None:
-        self._context = contextvars.copy_context()
-        self._exits = contextlib.ExitStack()
-        self._context.run(self._open, manager)
-
-    def _open(self, manager: AbstractContextManager[None]) -> None:
-        _recording.set(True)
-        self._exits.enter_context(manager)
-
-    def close(self) -> None:
-        """End the scope (idempotent)."""
-        self._context.run(self._exits.close)
-
-    def __del__(self) -> None:
-        # A stream returned by a recorded call (``chat(stream=True)``) and dropped unstarted never runs its
-        # ``finally``; closing here keeps the scope's exit in the context that opened it.
-        self.close()
-
-    def run(self, awaitable: Awaitable[T]) -> _InContext[T]:
-        return _InContext(self._context, awaitable)
-
-    async def iterate(self, items: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
-        """Yield ``items``, each step run in the scope; the scope ends with the iteration, however it ends."""
-        try:
-            while True:
-                try:
-                    item = await self.run(items.__anext__())
-                except StopAsyncIteration:
-                    return
-                yield item
-        finally:
-            try:
-                await self.run(items.aclose())
-            finally:
-                self.close()
 
 
 class _InContext(Awaitable[T]):
@@ -116,62 +73,64 @@ class _InContext(Awaitable[T]):
                 thrown = error
 
 
-def _outermost(names: tuple[str, str, str]) -> AbstractContextManager[None] | None:
-    """The telemetry scope of a new outermost legacy call; ``None`` inside another one or while telemetry is off
-    (``shim_call`` then answers a ``nullcontext``: the call runs as if unwrapped)."""
-    if _recording.get():
-        return None
-    manager = shim_call(*names)
-    return None if isinstance(manager, contextlib.nullcontext) else manager
+async def _in_context(context: contextvars.Context, items: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+    """Yield ``items`` with each step, and the closing however the iteration ends, run in ``context``."""
+    try:
+        while True:
+            try:
+                item = await _InContext(context, items.__anext__())
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        await _InContext(context, items.aclose())
 
 
-def _sync_method(names: tuple[str, str, str], function: Callable[..., T]) -> Callable[..., T]:
+def _recorded_stream(items: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+    """``items`` read in a snapshot of this context (called inside the call's ``shim_call`` block)."""
+    if getattr(items, "ag_code", None) is _in_context.__code__:
+        return items  # a recorded stream made inside this call already reads in a snapshot of this scope
+    return _in_context(contextvars.copy_context(), items)
+
+
+def _sync_method(names: Names, function: Callable[..., T]) -> Callable[..., T]:
     @functools.wraps(function)
     def call(self: object, *args: Any, **kwargs: Any) -> T:
-        manager = _outermost(names)
-        if manager is None:
+        if not recording():
             return function(self, *args, **kwargs)
-        token = _recording.set(True)
-        try:
-            with manager:
-                return function(self, *args, **kwargs)
-        finally:
-            _recording.reset(token)
+        with shim_call(*names):
+            return function(self, *args, **kwargs)
 
     return call
 
 
-def _async_method(names: tuple[str, str, str], function: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+def _coroutine_method(names: Names, function: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
     @functools.wraps(function)
     async def call(self: object, *args: Any, **kwargs: Any) -> T:
-        manager = _outermost(names)
-        if manager is None:
+        if not recording():
             return await function(self, *args, **kwargs)
-        scope = _Scope(manager)
-        try:
-            result = await scope.run(function(self, *args, **kwargs))
-        except BaseException:
-            scope.close()
-            raise
-        if isinstance(result, AsyncGenerator):  # ``chat(stream=True)``: the stream is part of this call
-            return cast(T, scope.iterate(result))
-        scope.close()
-        return result
+        with shim_call(*names):
+            result = await function(self, *args, **kwargs)
+            if isinstance(result, AsyncGenerator):  # ``chat(stream=True)``: the stream is part of this call
+                return cast(T, _recorded_stream(result))
+            return result
 
     return call
 
 
-def _async_generator_method(
-    names: tuple[str, str, str], function: Callable[..., AsyncGenerator[T, None]]
+def _stream_method(
+    names: Names, function: Callable[..., AsyncGenerator[T, None]]
 ) -> Callable[..., AsyncGenerator[T, None]]:
+    """A plain function answering an async generator (``inspect.isasyncgenfunction`` is false for it): the
+    method's own generator while telemetry is off."""
+
     @functools.wraps(function)
-    async def call(self: object, *args: Any, **kwargs: Any) -> AsyncGenerator[T, None]:
+    def call(self: object, *args: Any, **kwargs: Any) -> AsyncGenerator[T, None]:
         items = function(self, *args, **kwargs)
-        manager = _outermost(names)
-        recorded = items if manager is None else _Scope(manager).iterate(items)
-        async with contextlib.aclosing(recorded):
-            async for item in recorded:
-                yield item
+        if not recording():
+            return items
+        with shim_call(*names):
+            return _recorded_stream(items)
 
     return call
 
@@ -198,9 +157,9 @@ def records_legacy_calls(cls: C) -> C:
         function = getattr(cls, name)
         names = (component, cls.__name__, name)
         if inspect.isasyncgenfunction(function):
-            wrapper: Callable[..., Any] = _async_generator_method(names, function)
+            wrapper: Callable[..., Any] = _stream_method(names, function)
         elif inspect.iscoroutinefunction(function):
-            wrapper = _async_method(names, function)
+            wrapper = _coroutine_method(names, function)
         else:
             wrapper = _sync_method(names, function)
         setattr(wrapper, LEGACY_CALL_ATTRIBUTE, names)

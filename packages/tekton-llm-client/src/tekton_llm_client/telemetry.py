@@ -17,6 +17,13 @@ was asked for, also when it is read later elsewhere; a cancelled call is ``tekto
 
 from __future__ import annotations
 
+from . import _telemetry
 from ._telemetry import CAPTURE_CONTENT_ENV, INSTRUMENTATION_NAME, shim_call
 
-__all__ = ["CAPTURE_CONTENT_ENV", "INSTRUMENTATION_NAME", "shim_call"]
+__all__ = ["CAPTURE_CONTENT_ENV", "INSTRUMENTATION_NAME", "recording", "shim_call"]
+
+
+def recording() -> bool:
+    """Whether telemetry is on (OpenTelemetry installed and an SDK provider configured; one set later counts from
+    then on). While it is off, ``shim_call`` records nothing, so a caller may skip the block altogether."""
+    return _telemetry.state.api is not False and _telemetry.current() is not None

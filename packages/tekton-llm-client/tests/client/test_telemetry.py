@@ -182,6 +182,36 @@ async def test_a_stream_read_after_its_callers_span_ended_is_still_its_child(
     assert [r.headers["traceparent"] for r in stream_requests] == [_traceparent(s) for s in otel.spans()]
 
 
+async def test_a_fastapi_streaming_response_is_traced_under_its_handler(
+    otel: Any, make_server: Any, make_client: Any
+) -> None:
+    """The shape the reviewer met: a handler returns the stream as a ``StreamingResponse``, whose body Starlette
+    reads in a task of its own after the handler (and its span) returned."""
+    import httpx
+    from fastapi import FastAPI
+    from fastapi.responses import StreamingResponse
+    from opentelemetry import trace
+
+    server = make_server("v1")
+    client = make_client(server.url, api="v1", transport="http")
+    app = FastAPI()
+    handlers: list[int] = []
+
+    @app.get("/answer")
+    async def answer() -> StreamingResponse:
+        with trace.get_tracer("tests").start_as_current_span("handler") as span:
+            handlers.append(span.get_span_context().span_id)
+            stream = client.generate_text("for the browser", streaming=True)
+        return StreamingResponse((chunk.chunk async for chunk in stream), media_type="text/plain")
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as browser:
+        body = (await browser.get("/answer")).text
+    assert body.startswith(f'{ECHO} "for the browser"')
+    span = otel.span()
+    assert span.parent is not None and span.parent.span_id == handlers[0]
+    assert span.attributes["tekton.stream.outcome"] == "completed"
+
+
 async def test_the_provider_attribute_is_the_calls_so_one_server_is_one_series(
     otel: Any, make_server: Any, make_client: Any
 ) -> None:

@@ -95,7 +95,8 @@ def message_dict(message: Any) -> dict[str, str]:
         role, content = message.get("role"), message.get("content")
     else:
         role, content = getattr(message, "role", None), getattr(message, "content", None)
-    role = getattr(role, "value", role)
+    if type(role) is not str:  # a MessageRole (or another enum) gives its value
+        role = getattr(role, "value", role)
     if not isinstance(role, str) or not role:
         raise InvalidRequestError(f"every message needs a role, got {type(message).__name__}")
     if content is None:

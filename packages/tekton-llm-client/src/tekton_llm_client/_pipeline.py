@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -30,7 +31,7 @@ from ._urls import safe_url
 from .adapters.base import FallbackLink
 from .adapters.fallback import LocalFallbackAdapter
 from .config import ClientConfig
-from .utils.retries import Attempt, RetryPolicy
+from .utils.retries import RetryPolicy
 
 if TYPE_CHECKING:  # imported lazily at run time: websockets costs import time
     from ._ratelimit import Permit, RateLimiter
@@ -137,22 +138,24 @@ async def first_event(
     events: AsyncIterator[StreamEvent], request: LLMRequest, dialect: str | None = None
 ) -> StreamEvent:
     """The first event with text; an answer that ends (or whose events end) without any text is
-    ``EmptyAnswerError``. The one empty-answer check of the client: every transport and call shape comes here."""
+    ``EmptyAnswerError``. The one empty-answer check of the client: every transport and call shape comes here (a
+    complete JSON answer, one event, makes the same check in ``_over_http``)."""
     async for event in events:
         if event.text:
             return event
         if event.done:
             break
-    raise exc.EmptyAnswerError(
+    raise empty_answer(request, dialect)
+
+
+def empty_answer(request: LLMRequest, dialect: str | None) -> exc.EmptyAnswerError:
+    """The error of an answer without any text (``first_event``'s, and a complete JSON answer's)."""
+    return exc.EmptyAnswerError(
         "Rhetor returned an empty answer (its provider is probably unavailable)",
         request_id=request.request_id,
         dialect=dialect,
         details={"reason": "empty_answer"},
     )
-
-
-async def _one(event: StreamEvent) -> AsyncIterator[StreamEvent]:
-    yield event
 
 
 class Pipeline:
@@ -328,38 +331,35 @@ class Pipeline:
 
         Each attempt speaks the (detected) dialect over HTTP, or over WebSocket once v1's HTTP route proved broken
         as shipped."""
-        answer: Answer | None = None
         call = telemetry.CALL.get() if telemetry.state.active is not None else None
-        async for attempt in policy.attempts():
-            try:
-                async with attempt:
-                    dialect = await self.dialect(request.request_id)  # detection's own round trips come first
-                    limiter = self.limiter  # one attribute read when no limit (nor a 429's pause) applies
-                    permit = await self._acquire(request, call) if limiter is not None and limiter.engaged else None
-                    sent = request if permit is None else self._within(request, permit)
-                    try:
-                        answer = await (
-                            self._over_ws(dialect, sent)
-                            if self.use_ws
-                            else self._over_http_or_ws(dialect, sent, permit)
-                        )
-                    except BaseException as error:
-                        self._attempt_failed(permit, error, sent.request_id)
-                        raise
-                    if permit is not None:
-                        permit.answered()  # the first event is in hand: the request reached Rhetor
-                        answer.permit = permit
-            finally:
-                if call is not None:
-                    self._attempted(call, attempt, request)
-        assert answer is not None
-        return answer
 
-    def _attempted(self, call: telemetry.Call, attempt: Attempt, request: LLMRequest) -> None:
+        async def attempt(number: int) -> Answer:
+            # Detection's own round trips come first; once known, the dialect is a look-up (no coroutine, P2).
+            name = self.dialect_name
+            dialect = DIALECTS[name] if name is not None else await self.dialect(request.request_id)
+            limiter = self.limiter  # one attribute read when no limit (nor a 429's pause) applies
+            permit = await self._acquire(request, call) if limiter is not None and limiter.engaged else None
+            sent = request if permit is None else self._within(request, permit)
+            try:
+                answer = await (
+                    self._over_ws(dialect, sent) if self.use_ws else self._over_http_or_ws(dialect, sent, permit)
+                )
+            except BaseException as error:
+                self._attempt_failed(permit, error, sent.request_id)
+                raise
+            if permit is not None:
+                permit.answered()  # the first event is in hand: the request reached Rhetor
+                answer.permit = permit
+            return answer
+
+        # ``run``: the first attempt is a plain await, no async generator or context manager per call (P2).
+        return await policy.run(attempt, None if call is None else functools.partial(self._attempted, call, request))
+
+    def _attempted(
+        self, call: telemetry.Call, request: LLMRequest, number: int, error: exc.TektonLLMError | None
+    ) -> None:
         transport = "ws" if self.use_ws else "http"
-        call.attempted(
-            attempt.number, attempt.error, transport=transport, dialect=self.dialect_name, model=request.model
-        )
+        call.attempted(number, error, transport=transport, dialect=self.dialect_name, model=request.model)
 
     async def _acquire(self, request: LLMRequest, call: telemetry.Call | None) -> Permit | None:
         """The rate limiter's permit for one attempt (waiting, bounded by the call's timeout, or refused); ``None``
@@ -470,9 +470,10 @@ class Pipeline:
                 timeout=request.timeout,
                 dialect=dialect.name,
             )
-            return Answer(
-                await first_event(_one(dialect.parse_response(response.body, request)), request, dialect.name)
-            )
+            event = dialect.parse_response(response.body, request)
+            if not event.text:  # first_event's check, without an async generator around one event (benchmark P2)
+                raise empty_answer(request, dialect.name)
+            return Answer(event)
         events = self._sse_events(dialect, request)
         try:
             return Answer(await self._first(events, request), events)

@@ -196,13 +196,18 @@ def _generate(
     if drop_newline:
         state.pop_trailing_newline()  # what ``Module`` does after its last statement without a final newline
     tokens = state.tokens
-    before: dict[cst.CSTNode, int] = {}
-    count, done = 0, 0
-    for node, index in sorted(state.starts.items(), key=lambda item: item[1]):
-        count += len(_NEWLINE.findall("".join(tokens[done:index])))
+    return "".join(tokens), _lines_before(tokens, state.starts, 0)
+
+
+def _lines_before(tokens: list[str], starts: dict[cst.CSTNode, int], first: int) -> dict[cst.CSTNode, int]:
+    """For each node whose code starts at token ``starts[node]``: ``first`` plus the newlines in the code before it."""
+    lines: dict[cst.CSTNode, int] = {}
+    line, done = first, 0
+    for node, index in sorted(starts.items(), key=lambda item: item[1]):
+        line += len(_NEWLINE.findall("".join(tokens[done:index])))
         done = index
-        before[node] = count
-    return "".join(tokens), before
+        lines[node] = line
+    return lines
 
 
 def _spliced(
@@ -304,12 +309,7 @@ def _layout(module: cst.Module, targets: set[cst.BaseStatement]) -> _Original:
     )
     module._codegen(state)
     tokens = state.tokens
-    lines: dict[cst.CSTNode, int] = {}
-    line, done = 1, 0
-    for node, index in sorted(state.starts.items(), key=lambda item: item[1]):
-        line += len(_NEWLINE.findall("".join(tokens[done:index])))
-        done = index
-        lines[node] = line
+    lines = _lines_before(tokens, state.starts, 1)
     pieces = {state.tops[key]: "".join(tokens[start:end]) for key, (start, end) in state.spans.items()}
     first = min((start for start, _ in state.spans.values()), default=0)
     last = max((end for _, end in state.spans.values()), default=len(tokens))

@@ -93,11 +93,8 @@ def _is(kind: type, base: type) -> bool:
     return answer
 
 
-def children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """The direct children of ``node`` (its node-valued dataclass fields), without rebuilding anything."""
-    names = _FIELDS.get(type(node))
-    if names is None:
-        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+def _nodes_in(node: cst.CSTNode, names: tuple[str, ...]) -> list[cst.CSTNode]:
+    """The nodes held in ``node``'s fields ``names`` (a node, or a list/tuple of them)."""
     found: list[cst.CSTNode] = []
     for name in names:
         value = getattr(node, name)
@@ -107,6 +104,14 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
         elif _is(kind, cst.CSTNode):
             found.append(value)
     return found
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The direct children of ``node`` (its node-valued dataclass fields), without rebuilding anything."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    return _nodes_in(node, names)
 
 
 # Fields that hold only layout — whitespace, comments, blank lines, brackets, commas, dots, ``=``, ``:``,
@@ -131,15 +136,7 @@ def content_children(node: cst.CSTNode) -> list[cst.CSTNode]:
             for f in dataclasses.fields(node)
             if f.name not in _LAYOUT_FIELDS and not f.name.startswith("whitespace")
         )
-    found: list[cst.CSTNode] = []
-    for name in names:
-        value = getattr(node, name)
-        kind = type(value)
-        if kind is list or kind is tuple:
-            found.extend(item for item in value if _is(type(item), cst.CSTNode))
-        elif _is(kind, cst.CSTNode):
-            found.append(value)
-    return found
+    return _nodes_in(node, names)
 
 
 class _Collector:

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from . import exceptions as exc
+from ._ratelimit import RateLimiter
 from .client import TektonLLMClient
 from .models import AvailableProviders, CompletionResponse, HealthStatus, Message, StreamingChunk
 from .settings import LLMSettings
@@ -41,6 +42,11 @@ class SyncTektonLLMClient:
     def client(self) -> TektonLLMClient:
         """The async client underneath."""
         return self._client
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """The component's client-side rate limiter (``TektonLLMClient.rate_limiter``)."""
+        return self._client.rate_limiter
 
     @staticmethod
     def _ensure_no_running_loop() -> None:

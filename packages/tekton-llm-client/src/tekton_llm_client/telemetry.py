@@ -3,11 +3,11 @@ migration's progress (which legacy adapter calls still run).
 
 Optional and free when off: install ``tekton-llm-client[otel]`` (``opentelemetry-api`` only) and configure an
 OpenTelemetry SDK in the application. Without the package, or with no SDK tracer/meter provider configured,
-nothing is emitted and a request pays one check. The client follows the OpenTelemetry GenAI semantic conventions
-for client inference spans and metrics (semantic-conventions v1.41: ``gen_ai.provider.name``,
-``gen_ai.client.operation.duration``, ``gen_ai.client.token.usage``,
-``gen_ai.client.operation.time_to_first_chunk``); project attributes live under ``tekton.``. See MIGRATION.md,
-"Observing the migration", for the attribute table.
+nothing is emitted and a request pays a few checks (none without the package; MIGRATION.md §12 has the counts).
+The client follows the OpenTelemetry GenAI semantic conventions for client inference spans and metrics
+(semantic-conventions v1.41: ``gen_ai.provider.name``, ``gen_ai.client.operation.duration``,
+``gen_ai.client.token.usage``, ``gen_ai.client.operation.time_to_first_chunk``); project attributes live under
+``tekton.``. See MIGRATION.md, "Observing the migration", for the attribute table.
 
 Prompt and answer text are recorded only when ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` is ``true``
 (the GenAI instrumentations' switch) or ``SPAN_ONLY``/``SPAN_AND_EVENT`` (opentelemetry-util-genai's modes that put

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tekton_llm_client import SyncTektonLLMClient, TektonLLMClient
+from tekton_llm_client import ClientRateLimitError, RateLimits, SyncTektonLLMClient, TektonLLMClient
+from tekton_llm_client.testing import reset_rate_limiters
 
 
 def _established_to(port: int) -> int:
@@ -37,6 +38,18 @@ def test_sync_facade(server: Any) -> None:
         assert client.health().healthy
         again = client.generate_chat_response([{"role": "user", "content": "twice"}])
         assert 'I received your message: "twice"' in again.content
+
+
+def test_sync_facade_shares_the_components_rate_limiter(server: Any) -> None:
+    limits = RateLimits(rpm=1, on_limit="raise")
+    with SyncTektonLLMClient("sync-limited", rhetor_url=server.url, use_fallback=False, rate_limits=limits) as client:
+        assert client.rate_limiter is client.client.rate_limiter
+        client.generate_text("first")
+        with pytest.raises(ClientRateLimitError) as refused:
+            client.generate_text("second")
+    assert refused.value.reason == "rpm"
+    assert refused.value.retry_after is not None and refused.value.retry_after > 0
+    reset_rate_limiters("sync-limited")
 
 
 async def test_sync_facade_refuses_running_loop(server: Any) -> None:

@@ -59,6 +59,48 @@ def test_cli_dialect_alias_adapter_and_ollama() -> None:
     assert process.returncode == 0
 
 
+_SIGTERM_EVERYWHERE = """
+import contextlib, faulthandler, io, os, signal, sys
+faulthandler.dump_traceback_later(20, exit=True)  # a hang fails with the stack of the stuck line
+from tekton_llm_client.testing import __main__ as cli, server as server_module
+
+class FakeServer:
+    profile, url, ws_url = "v1", "http://127.0.0.1:1", "ws://127.0.0.1:1/ws"
+    def __init__(self, *args, **kwargs): pass
+    def start(self):  # from here on, SIGTERM arrives at the kill_at-th traced line
+        frame = sys._getframe(1)
+        while frame is not None:
+            frame.f_trace = tracer
+            frame = frame.f_back
+        sys.settrace(tracer)
+    def stop(self):
+        sys.settrace(None)
+
+server_module.RhetorTestServer = FakeServer
+kill_at = count = 0
+
+def tracer(frame, event, arg):
+    global count
+    if event == "line":
+        count += 1
+        if count == kill_at:
+            os.kill(os.getpid(), signal.SIGTERM)
+    return tracer
+
+for kill_at in range(1, 60):
+    count = 0
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli.main(["--port", "0", "--log-level", "WARNING"]) == 0, kill_at
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_cli_exits_on_sigterm_arriving_at_any_line() -> None:
+    # The handler once set a threading.Event: a signal landing inside Event.wait's locked section deadlocked the
+    # main thread (seen once in CI); here SIGTERM is sent at each line after start-up in turn.
+    subprocess.run([sys.executable, "-c", _SIGTERM_EVERYWHERE], check=True, timeout=60)
+
+
 def test_plugin_module_imports_nothing_heavy() -> None:
     code = (
         "import sys, tekton_llm_client.testing.plugin\n"

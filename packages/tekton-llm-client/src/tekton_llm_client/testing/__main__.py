@@ -12,7 +12,7 @@ import logging
 import os
 import signal
 import sys
-import threading
+import time
 from collections.abc import Sequence
 from types import FrameType
 
@@ -88,10 +88,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             ping_interval=args.ping_interval,
             ws_port=args.ws_port,
         )
-    stopping = threading.Event()
+    stop_signals: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
+        # No lock in here: the handler runs on the main thread between two bytecodes, possibly inside the lock-held
+        # part of a threading primitive (Event.wait's Condition), and Event.set() there waits for itself forever.
+        stop_signals.append(signum)
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
@@ -103,8 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         print(json.dumps({"url": server.url, "ws_url": server.ws_url, "profile": server.profile}), flush=True)
         logging.getLogger(__name__).info("serving %s on %s", server.profile, server.url)
-        while not stopping.wait(0.1):
-            pass
+        while not stop_signals:
+            time.sleep(0.1)  # a signal on the main thread cuts it short; one on another thread waits <= 0.1 s
     finally:
         server.stop()
     return 0

@@ -29,7 +29,10 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at = None
 
-    def record_failure(self) -> None:
+    def record_failure(self) -> bool:
+        """Count a failure; ``True`` when it opened the circuit (from closed, or half-open after a failed probe)."""
+        was_open = self.state == "open"
         self._failures += 1
         if self._failures >= self.threshold or self._opened_at is not None:
             self._opened_at = self._clock()
+        return not was_open and self.state == "open"

@@ -113,8 +113,7 @@ class Answer:
             if self.rest is not None:
                 await self.rest.aclose()
         finally:
-            if self.permit is not None:
-                self.release()
+            self.release()
 
 
 def _model_fault(error: exc.TektonLLMError) -> bool:
@@ -296,12 +295,7 @@ class Pipeline:
 
     def _breaker_failure(self) -> None:
         """Count a failure against the breaker; its opening is counted in telemetry."""
-        if telemetry.state.active is None:
-            self.breaker.record_failure()
-            return
-        was_open = self.breaker.state == "open"
-        self.breaker.record_failure()
-        if not was_open and self.breaker.state == "open":
+        if self.breaker.record_failure() and telemetry.state.active is not None:
             telemetry.count("breaker_openings", {"tekton.component": self.config.component_id})
 
     async def _fallback_models(self, request: LLMRequest, error: exc.TektonLLMError) -> Answer:

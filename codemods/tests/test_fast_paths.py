@@ -18,9 +18,10 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 from tekton_codemods import MigrationMap
 from tekton_codemods._imports import ImportRewriter
+from tekton_codemods._names import Names, wrap
 from tekton_codemods._rewrite import RewriteError, _imports_of, _layout, _positions, _spliced, rewrite_source
 from tekton_codemods._sketch import PlainImport, imports_may_change, sketch, text_imports
-from tekton_codemods._usage import children, collect_usage, content_children
+from tekton_codemods._statements import children, content_children, index_statements
 
 TABLE = MigrationMap()
 
@@ -118,11 +119,11 @@ def test_focused_traversal_equals_visiting_everything(source: str) -> None:
 
 
 def _targets(module: cst.Module, package: str) -> tuple[set[cst.BaseStatement], set[cst.BaseStatement]]:
-    usage = collect_usage(module, package, TABLE)
+    index = index_statements(module, package, TABLE)
     imports = ImportRewriter(TABLE, package)
-    imports.prepare(usage)
-    targets = usage.statements_to_visit(imports.watched_names())
-    return targets, usage.enclosing(targets)
+    imports.prepare(index.imports, Names(wrap(module, None, package), package, None))
+    targets = index.statements_to_visit(imports.watched_names())
+    return targets, index.enclosing(targets)
 
 
 @pytest.mark.parametrize("source", list(FOCUS.values()), ids=list(FOCUS))
@@ -157,7 +158,7 @@ def test_newer_syntax_file_is_settled_on_libcsts_tree_without_a_census(monkeypat
     def no_census(*args: object, **kwargs: object) -> None:
         raise AssertionError("the census ran for a file nothing can change")
 
-    monkeypatch.setattr(_rewrite, "collect_usage", no_census)
+    monkeypatch.setattr(_rewrite, "index_statements", no_census)
     result = rewrite_source(NEWER_SYNTAX, TABLE, package="sophia.core")
     assert (result.changed, result.changes, result.unmoved) == (False, (), ())
 
@@ -213,8 +214,8 @@ def test_statement_positions_have_the_lines_of_whole_module_positions(path: Path
         module = cst.parse_module(source)
     except cst.ParserSyntaxError:
         pytest.skip(f"libcst cannot parse {path.name} on this version")  # not what this test is about
-    usage = collect_usage(module, None)
-    original = _layout(module, set(usage.parents))
+    index = index_statements(module, None)
+    original = _layout(module, set(index.parents))
     assert original.code == source
     mine = _positions(module, original.lines)
     whole = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)

@@ -19,7 +19,6 @@ be resolved is collected in ``unresolved``: the caller must not treat such a fil
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
 import libcst as cst
@@ -28,8 +27,9 @@ from libcst.metadata import PositionProvider
 from ._dotted import code_of, dotted_name, name_expr
 from ._mapping import MigrationMap, ModuleMatch
 from ._modules import resolve_relative, unresolved_relative
+from ._names import Names
 from ._records import Change, Unmoved
-from ._usage import NameUsage
+from ._statements import ImportNode
 
 _SmallResult = cst.BaseSmallStatement | cst.FlattenSentinel[cst.BaseSmallStatement] | cst.RemovalSentinel
 _StatementResult = cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel
@@ -47,66 +47,127 @@ class ImportRewriter(cst.CSTTransformer):
         self.changes: list[Change] = []
         self.unmoved: list[Unmoved] = []
         self.unresolved: list[str] = []
-        self._usage = NameUsage()
-        self._plain_moves: dict[str, str] = {}
-        self._plain_blocked: dict[str, list[tuple[str, str]]] = {}
-        self._package_roots: dict[str, list[str]] = {}
+        self._names: Names | None = None
+        self._missing: dict[tuple[ImportNode, str], list[str]] = {}  # (import, bound name) -> unprovided uses
+        self._moving: dict[tuple[cst.Import, str], str] = {}  # ``import a.b.m`` that moves -> its target
+        self._plain_moves: dict[cst.CSTNode, str] = {}  # each read of ``a.b.m`` through one -> its target
+        self._plain_blocked: dict[tuple[cst.Import, str], list[tuple[str, str]]] = {}
+        self._legacy_reads: set[cst.CSTNode] = set()  # every read of a legacy module a plain import binds
+        self._package_roots: set[str] = set()
+        self._star_leaves: dict[cst.ImportFrom, list[str]] = {}
 
     # -- decisions that depend on the whole file ---------------------------------------------------
 
-    def prepare(self, usage: NameUsage) -> None:
-        """Take the decisions that need the whole file, from its census (before visiting any statement)."""
-        self._usage = usage
-        self._decide_plain_imports()
-        self._package_roots = {
-            name: sorted(paths)
-            for name, paths in self._usage.import_paths.items()
-            if any(key.startswith(path + ".") for path in paths for key in self.table.mapping)
-        }
+    def prepare(self, imports: Sequence[ImportNode], names: Names) -> None:
+        """Take the decisions that need the whole file before visiting any statement: ``imports`` are the
+        import statements that concern a legacy module, ``names`` says where their bindings are read (it is
+        asked only about imports that bind a legacy module or a package above one)."""
+        self._names = names
+        plain: list[tuple[cst.Import, str, ModuleMatch]] = []
+        for node in imports:
+            if isinstance(node, cst.Import):
+                plain += self._prepare_import(node)
+            else:
+                self._prepare_import_from(node)
+        self._decide_plain_imports(plain)
 
     def watched_names(self) -> set[str]:
         """Names whose attribute chains this rewriter may change or report (after :meth:`prepare`)."""
-        return {dotted.split(".", 1)[0] for dotted in self._plain_moves} | set(self._package_roots)
+        moving = {dotted.split(".", 1)[0] for (node, dotted) in self._moving}
+        return moving | self._package_roots
 
-    def _decide_plain_imports(self) -> None:
-        """``import a.b.m`` binds ``a``: it may move only if every ``a.…`` use still resolves."""
-        usage = self._usage
-        mapped: dict[str, ModuleMatch] = {}
-        for dotted in dict.fromkeys(usage.plain_imports):
+    def _prepare_import(self, node: cst.Import) -> list[tuple[cst.Import, str, ModuleMatch]]:
+        plain: list[tuple[cst.Import, str, ModuleMatch]] = []
+        for alias in node.names:
+            dotted = dotted_name(alias.name)
             match = self.table.match(dotted)
-            if match is not None:
-                mapped[dotted] = match
-        for dotted, match in mapped.items():
-            missing = self._unprovided(match, dotted)
+            bound = dotted_name(alias.asname.name) if alias.asname is not None else None
+            if dotted is None:
+                continue
+            if match is None:
+                if self._above_legacy(dotted if bound else dotted.split(".", 1)[0]):
+                    self._package_roots.add(bound or dotted.split(".", 1)[0])
+            elif bound is not None:
+                self._missing[(node, bound)] = self._unprovided(match, node, bound)
+            else:
+                plain.append((node, dotted, match))
+        return plain
+
+    def _prepare_import_from(self, node: cst.ImportFrom) -> None:
+        module = dotted_name(node.module) if node.module is not None else None
+        absolute = resolve_relative(self.package, len(node.relative), module)
+        if absolute is None or self.table.match(absolute) is not None:
+            return  # reported as unresolved, or moved by name: no binding of a module to follow
+        if isinstance(node.names, cst.ImportStar):
+            leaves = [key.rpartition(".")[2] for key in self.table.mapping if key.rpartition(".")[0] == absolute]
+            self._star_leaves[node] = [leaf for leaf in leaves if self._need_names().unbound_reads(leaf)]
+            return
+        for alias in node.names:
+            name = dotted_name(alias.name) or ""
+            bound = dotted_name(alias.asname.name) if alias.asname is not None else name
+            match = self.table.match(f"{absolute}.{name}")
+            if match is not None and bound:
+                self._missing[(node, bound)] = self._unprovided(match, node, bound)
+            elif bound and self._above_legacy(f"{absolute}.{name}"):
+                self._package_roots.add(bound)
+
+    def _above_legacy(self, path: str) -> bool:
+        return any(key.startswith(path + ".") for key in self.table.mapping)
+
+    def _need_names(self) -> Names:
+        assert self._names is not None, "prepare() first"
+        return self._names
+
+    def _decide_plain_imports(self, plain: list[tuple[cst.Import, str, ModuleMatch]]) -> None:
+        """``import a.b.m`` binds ``a``: it may move only if the shim provides every ``a.b.m.X`` it is read
+        as, and every other read of ``a`` (``a.other``) may also be bound by an import that stays."""
+        for node, dotted, match in plain:
+            self._legacy_reads.update(chain for chain, _ in self._chains(node, dotted))
+            missing = self._unprovided(match, node, dotted)
             if missing:
-                self._plain_blocked[dotted] = [
+                self._plain_blocked[(node, dotted)] = [
                     (name, f"used as {dotted}.{name}; {match.target} does not provide it") for name in missing
                 ]
-        binders: Counter[str] = Counter(usage.other_bindings)
-        for dotted in usage.plain_imports:
-            if dotted not in mapped or dotted in self._plain_blocked:
-                binders[dotted.split(".", 1)[0]] += 1
-        for dotted, match in mapped.items():
-            if dotted in self._plain_blocked:
-                continue
+            else:
+                self._moving[(node, dotted)] = match.target
+        movers = {node for node, _ in self._moving}
+        for node, dotted in list(self._moving):
             top = dotted.split(".", 1)[0]
-            if binders[top] == 0 and self._has_other_uses(top, mapped):
-                self._plain_blocked[dotted] = [
+            if any(self._other_use(parts, binders - movers) for _, parts, binders in self._uses(node, top)):
+                del self._moving[(node, dotted)]
+                self._plain_blocked[(node, dotted)] = [
                     (top, f"'{top}' is also used for other names and only this import binds it")
                 ]
-            else:
-                self._plain_moves[dotted] = match.target
+        for (node, dotted), target in self._moving.items():
+            self._plain_moves.update((chain, target) for chain, _ in self._chains(node, dotted))
 
-    def _has_other_uses(self, top: str, mapped: dict[str, ModuleMatch]) -> bool:
-        for chain in self._usage.chains:
-            if chain != top and not chain.startswith(top + "."):
-                continue
-            if not any(chain == key or chain.startswith(key + ".") for key in mapped):
-                return True
-        return False
+    def _other_use(self, parts: list[str], other_binders: set[cst.CSTNode]) -> bool:
+        """A read of ``a`` that is not a legacy chain being moved, and that no import staying binds."""
+        moved = any(parts[: dotted.count(".") + 1] == dotted.split(".") for _, dotted in self._moving)
+        return not moved and not other_binders
 
-    def _unprovided(self, match: ModuleMatch, bound: str) -> list[str]:
-        attributes = self._usage.attributes_of(bound)
+    def _uses(self, node: ImportNode, head: str) -> list[tuple[cst.Name, list[str], set[cst.CSTNode]]]:
+        """The reads of ``head`` bound by ``node``: the name read, its chain's parts, the imports binding it."""
+        names = self._need_names()
+        return [
+            (name, [name.value, *(attribute.attr.value for attribute in names.chain(name))], binders)
+            for name, binders in names.reads(node, head)
+        ]
+
+    def _chains(self, node: ImportNode, dotted: str) -> list[tuple[cst.Attribute | cst.Name, list[str]]]:
+        """The reads of ``dotted`` bound by ``node`` (the node that spells it, and the whole chain's parts)."""
+        wanted = dotted.split(".")
+        found: list[tuple[cst.Attribute | cst.Name, list[str]]] = []
+        for name, parts, _ in self._uses(node, wanted[0]):
+            if parts[: len(wanted)] == wanted:
+                chain = self._need_names().chain(name)
+                found.append((chain[len(wanted) - 2] if len(wanted) > 1 else name, parts))
+        return found
+
+    def _unprovided(self, match: ModuleMatch, node: ImportNode, bound: str) -> list[str]:
+        """Attributes read through the binding of ``bound`` that the shim does not provide."""
+        depth = bound.count(".") + 1
+        attributes = {parts[depth] for _, parts in self._chains(node, bound) if len(parts) > depth}
         return sorted(name for name in attributes if not self.table.provides_name(match, name))
 
     # -- import statements -------------------------------------------------------------------------
@@ -124,7 +185,7 @@ class ImportRewriter(cst.CSTTransformer):
                 continue
             if alias.asname is not None:
                 bound = dotted_name(alias.asname.name) or ""
-                missing = self._unprovided(match, bound)
+                missing = self._missing.get((original_node, bound), [])
                 if missing:
                     for name in missing:
                         reason = f"used as {bound}.{name}; {match.target} does not provide it"
@@ -132,11 +193,11 @@ class ImportRewriter(cst.CSTTransformer):
                     continue
                 names[index] = alias.with_changes(name=name_expr(match.target))
                 kinds.append("import-as")
-            elif dotted in self._plain_moves:
-                names[index] = alias.with_changes(name=name_expr(self._plain_moves[dotted]))
+            elif (original_node, dotted) in self._moving:
+                names[index] = alias.with_changes(name=name_expr(self._moving[(original_node, dotted)]))
                 kinds.append("import")
             else:
-                for name, reason in self._plain_blocked.get(dotted, ()):
+                for name, reason in self._plain_blocked.get((original_node, dotted), ()):
                     self._report(original_node, dotted, name, reason)
         if not kinds:
             return updated_node
@@ -187,14 +248,10 @@ class ImportRewriter(cst.CSTTransformer):
                 return
 
     def _report_star_from_package(self, original: cst.ImportFrom, absolute: str) -> None:
-        """``from terma.core import *`` may bind ``llm_adapter``; its uses cannot be moved."""
-        for key in self.table.mapping:
-            parent, _, leaf = key.rpartition(".")
-            if parent != absolute or leaf in self._usage.other_bindings:
-                continue
-            if any(chain == leaf or chain.startswith(leaf + ".") for chain in self._usage.chains):
-                reason = f"'{leaf}' may come from this star import of {absolute}; its uses are not rewritten"
-                self._report(original, key, leaf, reason)
+        """``from terma.core import *`` may bind ``llm_adapter``: its reads that nothing else binds cannot be moved."""
+        for leaf in self._star_leaves.get(original, ()):
+            reason = f"'{leaf}' may come from this star import of {absolute}; its uses are not rewritten"
+            self._report(original, f"{absolute}.{leaf}", leaf, reason)
 
     def _from_mapped(
         self, original: cst.ImportFrom, updated: cst.ImportFrom, absolute: str, match: ModuleMatch
@@ -238,7 +295,7 @@ class ImportRewriter(cst.CSTTransformer):
                 continue
             bound = dotted_name(alias.asname.name) if alias.asname is not None else name
             bound = bound or name
-            missing = self._unprovided(match, bound)
+            missing = self._missing.get((original, bound), [])
             if missing:
                 staying.append(index)
                 for attribute in missing:
@@ -280,29 +337,28 @@ class ImportRewriter(cst.CSTTransformer):
     # -- dotted uses enabled by ``import a.b.llm_adapter`` -------------------------------------------
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
-        if not self._plain_moves and not self._package_roots:
+        target = self._plain_moves.get(original_node)
+        if target is None:
+            if self._package_roots and original_node not in self._legacy_reads:
+                self._report_through_package(original_node)
             return updated_node
-        dotted = dotted_name(original_node)
-        if dotted is None:
-            return updated_node
-        if dotted not in self._plain_moves:
-            self._report_through_package(original_node, dotted)
-            return updated_node
-        result = name_expr(self._plain_moves[dotted]).with_changes(lpar=original_node.lpar, rpar=original_node.rpar)
+        result = name_expr(target).with_changes(lpar=original_node.lpar, rpar=original_node.rpar)
         self._record(original_node, "attribute", [result])
         return result
 
-    def _report_through_package(self, node: cst.Attribute, dotted: str) -> None:
+    def _report_through_package(self, node: cst.Attribute) -> None:
         """``core.llm_adapter`` after ``from terma import core``: no import names the legacy module, so
         nothing here can move it; the owner is told (once per use, at the chain that names the module)."""
-        head, _, rest = dotted.partition(".")
-        if dotted in self._plain_blocked:
-            return  # already reported at its import
-        for path in self._package_roots.get(head, ()):
-            match = self.table.match(f"{path}.{rest}")
-            if match is not None and match.exact and match.legacy.startswith(path + "."):
-                reason = f"reached through package {path}; not rewritten: import {match.target} instead"
-                self._report(node, match.legacy, dotted, reason)
+        dotted = dotted_name(node)
+        head, _, rest = (dotted or "").partition(".")
+        if head not in self._package_roots:
+            return
+        for path in sorted(self._need_names().paths(node)):
+            match = self.table.match(path)
+            if match is not None and match.exact and path.endswith("." + rest):
+                root = path[: -len(rest) - 1]
+                reason = f"reached through package {root}; not rewritten: import {match.target} instead"
+                self._report(node, match.legacy, dotted or "", reason)
                 return
 
     # -- bookkeeping -------------------------------------------------------------------------------

@@ -15,23 +15,31 @@ string annotations stand for (:class:`Names`, from :func:`resolve_names`), on th
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 import libcst as cst
 from libcst.helpers import ModuleNameAndPackage
 from libcst.metadata import (
+    BaseAssignment,
+    CodeRange,
     FullyQualifiedNameProvider,
     MetadataWrapper,
+    ParentNodeProvider,
     PositionProvider,
     QualifiedName,
     QualifiedNameSource,
+    Scope,
     ScopeProvider,
 )
 
 from ._dotted import dotted_name
 from ._mapping import MigrationMap, is_dotted_name
 from ._modules import resolve_relative
+from ._statements import ImportNode
 
 RefKind = Literal["import", "name", "string", "prefix", "unresolved"]
 
@@ -73,6 +81,46 @@ def wrap(module: cst.Module, own: str | None, package: str | None) -> MetadataWr
     return MetadataWrapper(module, unsafe_skip_copy=True, cache={FullyQualifiedNameProvider: naming})
 
 
+def wrap_statements(module: cst.Module, keep: set[cst.BaseStatement], package: str | None) -> MetadataWrapper:
+    """:func:`wrap` over a copy of ``module`` that holds only the statements in ``keep`` (the bodies of the
+    compound statements kept are cut down the same way; their headers stay whole).
+
+    A statement that mentions a name neither binds nor reads it, so for every name the kept statements
+    mention, the scope analysis of this copy is the analysis of the whole module, on a small part of it
+    (a rewrite keeps the statements that mention the names its legacy imports bind). The kept statements
+    are the module's own nodes, so what the metadata says of them answers for the original; only line
+    numbers differ.
+    """
+    body = [_cut(statement, keep) for statement in module.body if statement in keep]
+    return wrap(module.with_changes(body=body), None, package)
+
+
+_Node = TypeVar("_Node", bound=cst.CSTNode)
+_CLAUSES = (cst.Else, cst.Finally, cst.If, cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase)
+
+
+def _cut(node: _Node, keep: set[cst.BaseStatement]) -> _Node:
+    """``node`` with the statements of its blocks that are not in ``keep`` left out (a block left empty
+    holds ``pass``); its clauses (``else``, ``except``, ``case``, ``elif``…) are cut the same way."""
+    changes: dict[str, object] = {}
+    for spec in dataclasses.fields(node):
+        value = getattr(node, spec.name)
+        if isinstance(value, cst.IndentedBlock):
+            body = [_cut(inner, keep) for inner in value.body if inner in keep]
+            changes[spec.name] = value.with_changes(body=body or [cst.SimpleStatementLine([cst.Pass()])])
+        elif isinstance(value, _CLAUSES):
+            changes[spec.name] = _cut(value, keep)
+        elif isinstance(value, list | tuple) and value and isinstance(value[0], _CLAUSES):
+            changes[spec.name] = [_cut(clause, keep) for clause in value]
+    return node.with_changes(**changes) if changes else node
+
+
+def _node_of(binding: BaseAssignment) -> cst.CSTNode | None:
+    """The statement part that makes a binding (an import, an assignment target, a ``def``…)."""
+    node = getattr(binding, "node", None)
+    return node if isinstance(node, cst.CSTNode) else None
+
+
 def _real(name: str, package: str | None) -> str | None:
     """A provider's qualified name with the sentinel taken off, or ``None`` for an impossible import."""
     if not name.startswith(_ABOVE):
@@ -108,11 +156,71 @@ class Names:
     def __init__(self, wrapper: MetadataWrapper, package: str | None, own: str | None) -> None:
         self.package = package
         self.own = own
-        self._qualified = wrapper.resolve(FullyQualifiedNameProvider)
-        self._scopes = wrapper.resolve(ScopeProvider)
-        self._positions = wrapper.resolve(PositionProvider)
+        self._wrapper = wrapper
         self.stars: list[str] = []
         self.dynamic: dict[str, set[str]] = {}  # name -> modules assigned to it at run time
+
+    # Each provider runs on first use (the wrapper keeps what it computed): a rewrite asks only some questions.
+    @functools.cached_property
+    def _qualified(self) -> Mapping[cst.CSTNode, Collection[QualifiedName]]:
+        return self._wrapper.resolve(FullyQualifiedNameProvider)
+
+    @functools.cached_property
+    def _scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
+        return self._wrapper.resolve(ScopeProvider)
+
+    @functools.cached_property
+    def _positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+        return self._wrapper.resolve(PositionProvider)
+
+    @functools.cached_property
+    def _parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
+        return self._wrapper.resolve(ParentNodeProvider)
+
+    # -- where the bindings of an import are read (scope analysis) --------------------------------------
+
+    @functools.cached_property
+    def _reads(self) -> dict[str, list[tuple[cst.Name, Scope]]]:
+        """Every read of a name, by the head of its name chain (``a`` of ``a.b.c``), with the scope it is in."""
+        found: dict[str, list[tuple[cst.Name, Scope]]] = {}
+        scopes = {id(scope): scope for scope in self._scopes.values() if scope is not None}
+        for scope in scopes.values():
+            for access in scope.accesses:
+                head: cst.CSTNode = access.node  # libcst moves it to the attribute when an import binds a dotted name
+                while isinstance(head, cst.Attribute):
+                    head = head.value
+                if isinstance(head, cst.Name):
+                    found.setdefault(head.value, []).append((head, access.scope))
+        return found
+
+    def reads(self, node: ImportNode, head: str) -> list[tuple[cst.Name, set[cst.CSTNode]]]:
+        """Every read of ``head`` that Python may resolve to the binding the import ``node`` makes of it, with
+        the import statements that may have bound it there.
+
+        A read counts wherever the name may stand for that binding — in the import's scope, in nested
+        functions that see it, through ``global`` — before or after the import (a loop reads it again).
+        libcst's own links are narrower on both counts: they drop bindings made later in the same scope,
+        and link ``a.b.c`` to ``import a.b.c`` even in a function whose parameter is ``a``. So the head of
+        each read is resolved again here, in the scope it is read in, position-blind."""
+        found: list[tuple[cst.Name, set[cst.CSTNode]]] = []
+        for name, scope in self._reads.get(head, ()):
+            binders = {bound for binding in scope[head] if (bound := _node_of(binding)) is not None}
+            if node in binders:
+                found.append((name, {bound for bound in binders if isinstance(bound, ImportNode)}))
+        return found
+
+    def chain(self, name: cst.Name) -> list[cst.Attribute]:
+        """The attributes of the pure name chain ``name`` heads, innermost first (``a.b``, ``a.b.c``)."""
+        found: list[cst.Attribute] = []
+        current: cst.CSTNode = name
+        while isinstance(parent := self._parents.get(current), cst.Attribute) and parent.value is current:
+            found.append(parent)
+            current = parent
+        return found
+
+    def unbound_reads(self, head: str) -> bool:
+        """Whether ``head`` is read somewhere no binding reaches (a star import may bind it there)."""
+        return any(not scope[head] for _, scope in self._reads.get(head, ()))
 
     def line(self, node: cst.CSTNode) -> int:
         """The line ``node`` starts on."""

@@ -23,11 +23,12 @@ from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionPr
 from ._dotted import dotted_name
 from ._imports import ImportRewriter
 from ._mapping import MigrationMap
+from ._names import Names, wrap, wrap_statements
 from ._records import Change, Unmoved
 from ._sketch import PlainImport, imports_may_change
 from ._source import source_lines
+from ._statements import index_statements
 from ._strings import StringRefRewriter
-from ._usage import collect_usage
 
 
 class RewriteError(Exception):
@@ -63,8 +64,14 @@ def rewrite_source(
         return RewriteResult(source, source, (), ())
     strings = StringRefRewriter(table)
     imports = ImportRewriter(table, package)
-    usage = collect_usage(module, package, table)
-    imports.prepare(usage)
+    index = index_statements(module, package, table)
+    # What the legacy imports' names are read as comes from libcst's scope analysis, run (only if the
+    # rewriter asks) on the statements that mention those names: the same analysis on a small copy.
+    if focused:
+        wrapper = wrap_statements(module, index.enclosing(index.statements_to_visit(index.relevant)), package)
+    else:
+        wrapper = wrap(module, None, package)
+    imports.prepare(index.imports, Names(wrapper, package, None))
     # Only the statements that hold an import, a legacy string or a use of a name the rewriter watches are
     # visited (with the statements around them), and positions are computed for those alone: on a big
     # file that mentions a legacy module once, that is most of the cost of a parse saved. Both
@@ -72,17 +79,17 @@ def rewrite_source(
     # the original file's.
     original: _Original | _Spliced | None = None
     if focused:
-        targets = usage.statements_to_visit(imports.watched_names())
+        targets = index.statements_to_visit(imports.watched_names())
         if not targets:  # nothing to rewrite or report: the file is left as it is, so it need not round-trip
             return RewriteResult(source, source, (), ())
-        entered = usage.enclosing(targets)
+        entered = index.enclosing(targets)
         original = _spliced(module, source, targets, entered) or _layout(module, targets)
         code = original.code
         positions = _positions(module, original.lines)
     else:
         code = module.code
         positions = dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
-        entered = set(usage.parents)
+        entered = set(index.parents)
     if code != source:
         raise RewriteError("libcst does not reproduce this file exactly; refusing to touch it")
     strings.metadata = imports.metadata = {PositionProvider: positions}

@@ -1,15 +1,15 @@
-"""A one-pass census of how names are used in a module, taken before any import is rewritten.
+"""Which statements of a module a rewrite must look at: a purely syntactic index, taken in one walk.
 
-Whether an import may move depends on code elsewhere in the file: ``m.helper`` after
-``import terma.core.llm_adapter as m`` breaks if the shim has no ``helper``, and ``import a.b.llm_adapter``
-also binds ``a`` for unrelated uses. The census is deliberately file-wide and scope-blind: it can only
-over-count uses, which makes the rewriter leave more alone, never less.
+It says, per statement, which names it mentions (the heads of its name chains and the names its imports
+bind) and whether it holds an import or a string that concerns a legacy module; what those names *mean*
+is :mod:`._names`' business (libcst scope analysis, run on the statements this index keeps). The index
+lets the rewriter and the scope analysis skip everything else: on a big file that imports a legacy
+module once, that is most of the file.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -19,28 +19,25 @@ from ._dotted import dotted_name
 from ._mapping import MigrationMap
 from ._modules import resolve_relative
 
+ImportNode = cst.Import | cst.ImportFrom
+
 
 @dataclass
-class NameUsage:
-    """``chains`` counts every maximal name chain outside import statements (``"a"``, ``"m.X"``,
-    ``"a.b.llm_adapter.Y"``); ``plain_imports`` lists ``import a.b.c`` targets bound without ``as``;
-    ``other_bindings`` counts names bound by any other import form; ``import_paths`` maps every name an
-    import binds to the absolute dotted paths it may stand for (``core`` -> ``terma.core`` after
-    ``from terma import core``)."""
+class StatementIndex:
+    """``marked``: statements holding an import or a string that concerns a legacy module; ``heads``: the
+    names each statement mentions (the innermost statement around each name); ``parents``: each statement's
+    enclosing statement; ``imports``: the import nodes that concern a legacy module;
+    ``relevant``: the names those imports bind, and the names a star import from a legacy module's parent
+    package may bind."""
 
-    chains: Counter[str] = field(default_factory=Counter)
-    plain_imports: list[str] = field(default_factory=list)
-    other_bindings: Counter[str] = field(default_factory=Counter)
-    import_paths: dict[str, set[str]] = field(default_factory=dict)
-    # Per statement (the innermost one around each construct): whether it holds an import or a string
-    # spelling a legacy segment, and the heads of the name chains it uses; and each statement's parent.
-    # A statement with none of these that the rewriter cares about is left untouched, unvisited.
     marked: set[cst.BaseStatement] = field(default_factory=set)
     heads: dict[cst.BaseStatement, set[str]] = field(default_factory=dict)
     parents: dict[cst.BaseStatement, cst.BaseStatement | None] = field(default_factory=dict)
+    imports: list[ImportNode] = field(default_factory=list)
+    relevant: set[str] = field(default_factory=set)
 
     def statements_to_visit(self, names: set[str]) -> set[cst.BaseStatement]:
-        """Statements the rewriter must see: imports, legacy strings, and uses of ``names``."""
+        """Statements the rewriter must see: imports, legacy strings, and mentions of ``names``."""
         return self.marked | {statement for statement, heads in self.heads.items() if heads & names}
 
     def enclosing(self, statements: set[cst.BaseStatement]) -> set[cst.BaseStatement]:
@@ -53,31 +50,28 @@ class NameUsage:
                 current = self.parents.get(current)
         return found
 
-    def attributes_of(self, name: str) -> set[str]:
-        """First attribute names read from ``name`` (``{"X"}`` for ``m.X.y``)."""
-        prefix = name + "."
-        return {chain[len(prefix) :].split(".", 1)[0] for chain in self.chains if chain.startswith(prefix)}
 
-
-def collect_usage(module: cst.Module, package: str | None = None, table: MigrationMap | None = None) -> NameUsage:
-    """The census of ``module``; ``package`` anchors its relative imports. With ``table``, a statement is
+def index_statements(
+    module: cst.Module, package: str | None = None, table: MigrationMap | None = None
+) -> StatementIndex:
+    """The index of ``module``; ``package`` anchors its relative imports. With ``table``, a statement is
     marked when it holds an import that concerns a legacy module or a string spelling a legacy segment
     (without, every import statement is marked).
 
     It walks the tree itself (:func:`children`) instead of through a libcst visitor, which rebuilds every node
-    it passes: the census reads the tree and never changes it, and it is on the hot path of every rewrite.
+    it passes: the index reads the tree and never changes it, and it is on the hot path of every rewrite.
     """
     collector = _Collector(package, table)
     stack: list[tuple[cst.CSTNode, cst.BaseStatement | None]] = [(child, None) for child in children(module)]
     while stack:
         node, statement = stack.pop()
         if _is(type(node), cst.BaseStatement):
-            collector.usage.parents[cast(cst.BaseStatement, node)] = statement
+            collector.index.parents[cast(cst.BaseStatement, node)] = statement
             statement = cast(cst.BaseStatement, node)
         collector.statement = statement
         inner = collector.enter(node)
         stack.extend((child, statement) for child in (content_children(node) if inner is None else inner))
-    return collector.usage
+    return collector.index
 
 
 # Every libcst node class has ABCMeta as its metaclass, so ``isinstance`` goes through the slow ABC machinery;
@@ -140,28 +134,25 @@ def content_children(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 
 class _Collector:
-    """The census rules: :meth:`enter` returns the children to walk next (``None``: all of them)."""
+    """The index rules: :meth:`enter` returns the children to walk next (``None``: all of them)."""
 
     def __init__(self, package: str | None, table: MigrationMap | None) -> None:
         self.package = package
         self.table = table
         self.segments = tuple(table.segments()) if table is not None else ()
-        self.usage = NameUsage()
+        self.index = StatementIndex()
         self.statement: cst.BaseStatement | None = None
 
     def enter(self, node: cst.CSTNode) -> list[cst.CSTNode] | None:
         kind = type(node)
         # Exact classes (compared with ``is``, no ABC check); ``cast`` costs nothing at run time.
         if kind is cst.Name:
-            value = cast(cst.Name, node).value
-            self.usage.chains[value] += 1
-            self._head(value)
+            self._head(cast(cst.Name, node).value)
         elif kind is cst.Attribute:
             attribute = cast(cst.Attribute, node)
             dotted = dotted_name(attribute)
             if dotted is None:
                 return [attribute.value]  # ``f().attr``: the attribute name is not a use of a variable ``attr``
-            self.usage.chains[dotted] += 1
             self._head(dotted)
             return []
         elif kind is cst.Arg:
@@ -169,65 +160,64 @@ class _Collector:
         elif kind is cst.SimpleString:
             if any(segment in cast(cst.SimpleString, node).value for segment in self.segments):
                 self._mark()
-        elif kind is cst.Import or kind is cst.ImportFrom:
-            self._imports(node)
+        elif kind is cst.Import:
+            self._import(cast(cst.Import, node))
             return []  # the dotted names inside are handled whole, not as attribute uses
+        elif kind is cst.ImportFrom:
+            self._import_from(cast(cst.ImportFrom, node))
+            return []
         return None
-
-    def _imports(self, node: cst.CSTNode) -> None:
-        if isinstance(node, cst.Import):
-            self.visit_Import(node)
-        elif isinstance(node, cst.ImportFrom):
-            self.visit_ImportFrom(node)
 
     def _mark(self) -> None:
         if self.statement is not None:
-            self.usage.marked.add(self.statement)
+            self.index.marked.add(self.statement)
 
     def _head(self, dotted: str) -> None:
         if self.statement is not None:
-            self.usage.heads.setdefault(self.statement, set()).add(dotted.split(".", 1)[0])
+            self.index.heads.setdefault(self.statement, set()).add(dotted.split(".", 1)[0])
 
-    def _touches(self, *modules: str | None) -> None:
-        if self.table is None or any(m is not None and self.table.touches(m) for m in modules):
-            self._mark()
-
-    def visit_Import(self, node: cst.Import) -> None:
+    def _import(self, node: cst.Import) -> None:
+        bound: list[str] = []
+        concerns = False
         for alias in node.names:
             dotted = dotted_name(alias.name)
-            self._touches(dotted, dotted.split(".", 1)[0] if dotted else None)
-            if alias.asname is not None:
-                self._bind(alias.asname.name)
-                self._path(dotted_name(alias.asname.name), dotted)
-            elif dotted is not None:
-                self.usage.plain_imports.append(dotted)
-                top = dotted.split(".", 1)[0]
-                self._path(top, top)
+            concerns |= self._concerns_quietly(dotted, dotted.split(".", 1)[0] if dotted else None)
+            name = dotted_name(alias.asname.name) if alias.asname is not None else dotted
+            if name is not None:
+                bound.append(name.split(".", 1)[0])
+        self._bound(node, bound, concerns)
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+    def _import_from(self, node: cst.ImportFrom) -> None:
         module = dotted_name(node.module) if node.module is not None else None
         absolute = resolve_relative(self.package, len(node.relative), module)
+        star = isinstance(node.names, cst.ImportStar)
         names = [] if isinstance(node.names, cst.ImportStar) else [dotted_name(alias.name) for alias in node.names]
+        concerns = False
         if absolute is None:
             spelled = self.table is not None and any(map(self.table.mentions_segment, [module, *names]))
             if spelled or (node.relative and self.table is None):
                 self._mark()  # the rewriter reports it as unresolved
         else:
-            self._touches(absolute, *(f"{absolute}.{name}" for name in names if name))
-        if isinstance(node.names, cst.ImportStar):
-            return
-        for alias in node.names:
-            bound = alias.asname.name if alias.asname is not None else alias.name
-            self._bind(bound)
-            name = dotted_name(alias.name)
-            if absolute is not None and name is not None:
-                self._path(dotted_name(bound), f"{absolute}.{name}")
+            concerns = self._concerns_quietly(absolute, *(f"{absolute}.{name}" for name in names if name))
+        bound = [
+            name
+            for alias in ([] if isinstance(node.names, cst.ImportStar) else node.names)
+            if (name := dotted_name(alias.asname.name if alias.asname is not None else alias.name)) is not None
+        ]
+        if star and absolute is not None and self.table is not None:
+            # ``from terma.core import *`` may bind ``llm_adapter``: the uses of that leaf matter too.
+            bound += [key.rpartition(".")[2] for key in self.table.mapping if key.rpartition(".")[0] == absolute]
+        self._bound(node, bound, concerns)
 
-    def _path(self, bound: str | None, path: str | None) -> None:
-        if bound is not None and path is not None:
-            self.usage.import_paths.setdefault(bound, set()).add(path)
+    def _concerns_quietly(self, *modules: str | None) -> bool:
+        return self.table is None or any(m is not None and self.table.touches(m) for m in modules)
 
-    def _bind(self, target: cst.BaseExpression) -> None:
-        dotted = dotted_name(target)
-        if dotted is not None:
-            self.usage.other_bindings[dotted] += 1
+    def _bound(self, node: ImportNode, names: list[str], concerns: bool) -> None:
+        """Every import's bound names are heads of its statement (the scope analysis must see each binding
+        of a relevant name); an import that concerns a legacy module is marked and makes its names relevant."""
+        for name in names:
+            self._head(name)
+        if concerns:
+            self._mark()
+            self.index.imports.append(node)
+            self.index.relevant.update(names)

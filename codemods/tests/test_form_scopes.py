@@ -1,0 +1,399 @@
+"""Scopes: a use decides an import's fate only if Python resolves that use to that very import binding.
+
+``m.helper`` in a function whose ``m`` is a parameter says nothing about a module-level
+``import terma.core.llm_adapter as m``; ``m.helper`` in a closure, through ``global``/``nonlocal``, or in
+the class body that holds the import does. Methods and comprehension bodies do not see their class's
+names (only a class-body comprehension's first iterable is evaluated in the class scope). A chain
+``terma.core.llm_adapter.X`` is the module only where its head ``terma`` is the import's binding. Where
+one scope binds the name twice the rewrite is not flow-sensitive: a use after the other binding, or one
+a loop brings back round to the import, counts against the import, which then stays.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pytest
+
+HELPER = "left on terma.core.llm_adapter: helper (used as m.helper; tekton_llm_shims.terma does not provide it)"
+ONLY_BINDER = (
+    "left on terma.core.llm_adapter: terma ('terma' is also used for other names and only this import binds it)"
+)
+
+
+class Case(NamedTuple):
+    before: str
+    after: str
+    reported: tuple[str, ...]  # "line: text", without the file path
+    package: str = "app.sub"
+    name: str = "mod.py"
+
+
+def moved(before: str, after: str, package: str = "app.sub", name: str = "mod.py") -> Case:
+    return Case(before, after, (), package, name)
+
+
+def left(before: str, *reported: str) -> Case:
+    return Case(before, before, reported)
+
+
+def reports(result) -> list[str]:
+    """stderr before the summary line, each line checked to name the file and returned without its path."""
+    lines = result.run.err.splitlines()
+    assert result.run.summary[3] == 0  # the last line is the summary, and nothing failed
+    prefix = f"{result.path}:"
+    assert all(line.startswith(prefix) for line in lines[:-1]), lines
+    return [line[len(prefix) :] for line in lines[:-1]]
+
+
+def check(migrate, case: Case) -> None:
+    result = migrate(case.before, case.package, case.name)
+    assert result.text == case.after
+    assert result.run.code == 0
+    assert reports(result) == list(case.reported)
+    assert result.run.summary[2] == (0 if case.after == case.before else 1)
+
+
+# -- two functions, two bindings of the same alias ---------------------------------------------------
+
+TWO_FUNCTIONS = {
+    "adapter-first": Case(
+        "def build():\n"
+        "    import terma.core.llm_adapter as m\n\n"
+        "    return m.LLMAdapter()\n\n\n"
+        "def assist():\n"
+        "    import terma.core.llm_adapter as m\n\n"
+        "    return m.helper()\n",
+        "def build():\n"
+        "    import tekton_llm_shims.terma as m\n\n"
+        "    return m.LLMAdapter()\n\n\n"
+        "def assist():\n"
+        "    import terma.core.llm_adapter as m\n\n"
+        "    return m.helper()\n",
+        (f"8: {HELPER}",),
+    ),
+    "helper-first": Case(
+        "def assist():\n"
+        "    import terma.core.llm_adapter as m\n\n"
+        "    return m.helper()\n\n\n"
+        "def build():\n"
+        "    import terma.core.llm_adapter as m\n\n"
+        "    return m.LLMAdapter()\n",
+        "def assist():\n"
+        "    import terma.core.llm_adapter as m\n\n"
+        "    return m.helper()\n\n\n"
+        "def build():\n"
+        "    import tekton_llm_shims.terma as m\n\n"
+        "    return m.LLMAdapter()\n",
+        (f"2: {HELPER}",),
+    ),
+    "from-form-in-methods-of-two-classes": Case(
+        "class Builder:\n"
+        "    def build(self):\n"
+        "        from terma.core import llm_adapter as m\n\n"
+        "        return m.LLMAdapter()\n\n\n"
+        "class Assistant:\n"
+        "    def assist(self):\n"
+        "        from terma.core import llm_adapter as m\n\n"
+        "        return m.helper()\n",
+        "class Builder:\n"
+        "    def build(self):\n"
+        "        from tekton_llm_shims import terma as m\n\n"
+        "        return m.LLMAdapter()\n\n\n"
+        "class Assistant:\n"
+        "    def assist(self):\n"
+        "        from terma.core import llm_adapter as m\n\n"
+        "        return m.helper()\n",
+        (f"10: {HELPER}",),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(TWO_FUNCTIONS.values()), ids=list(TWO_FUNCTIONS))
+def test_each_function_local_import_is_decided_by_its_own_uses(migrate, case: Case) -> None:
+    check(migrate, case)
+
+
+# -- a module-level import and another scope's own ``m`` ---------------------------------------------
+
+MODULE_HEAD = "import types\n\nimport terma.core.llm_adapter as m\n\nadapter = m.LLMAdapter()\n\n\n"
+MOVED_HEAD = "import types\n\nimport tekton_llm_shims.terma as m\n\nadapter = m.LLMAdapter()\n\n\n"
+OTHER_M = {
+    "local-assignment": "def probe():\n    m = types.SimpleNamespace(helper=str)\n    return m.helper()\n",
+    "parameter": "def probe(m):\n    return m.helper()\n",
+    "lambda-parameter": "probe = lambda m: m.helper()\n",
+    "comprehension-target": "helpers = [m.helper for m in [types.SimpleNamespace(helper=str)]]\n",
+    "for-target-in-function": "def probe(items):\n    for m in items:\n        m.helper()\n",
+    "with-target-in-function": "def probe(context):\n    with context as m:\n        return m.helper()\n",
+    "class-attribute": "class Probe:\n    m = types.SimpleNamespace(helper=str)\n    tool = m.helper\n",
+}
+
+
+@pytest.mark.parametrize("other", list(OTHER_M.values()), ids=list(OTHER_M))
+def test_module_import_ignores_another_scopes_own_binding_of_the_alias(migrate, other: str) -> None:
+    check(migrate, moved(MODULE_HEAD + other, MOVED_HEAD + other))
+
+
+# -- closures see the enclosing function's import -----------------------------------------------------
+
+OUTER = "def outer():\n    import terma.core.llm_adapter as m\n\n"
+CLOSURES = {
+    "nested-def": "    def inner():\n        return m.helper()\n\n    return inner, m.LLMAdapter()\n",
+    "nested-twice": (
+        "    def inner():\n        def innermost():\n            return m.helper()\n\n        return innermost\n\n"
+        "    return inner\n"
+    ),
+    "lambda": "    return lambda: m.helper()\n",
+    "comprehension": "    return [m.helper(x) for x in range(3)]\n",
+    "class-body-inside-the-function": "    class Local:\n        tool = m.helper\n\n    return Local\n",
+}
+
+
+@pytest.mark.parametrize("body", list(CLOSURES.values()), ids=list(CLOSURES))
+def test_use_in_a_nested_scope_counts_for_the_enclosing_import(migrate, body: str) -> None:
+    check(migrate, left(OUTER + body, f"2: {HELPER}"))
+
+
+# -- ``global`` and ``nonlocal`` make the import bind an outer name ----------------------------------
+
+DECLARED = {
+    "global-used-at-module-level": left(
+        "def load():\n    global m\n    import terma.core.llm_adapter as m\n\n\nload()\nm.helper()\n",
+        f"3: {HELPER}",
+    ),
+    "global-used-in-another-function": left(
+        "def load():\n    global m\n    import terma.core.llm_adapter as m\n\n\ndef use():\n    return m.helper()\n",
+        f"3: {HELPER}",
+    ),
+    "nonlocal-used-in-the-enclosing-function": left(
+        "def outer():\n"
+        "    m = None\n\n"
+        "    def load():\n"
+        "        nonlocal m\n"
+        "        import terma.core.llm_adapter as m\n\n"
+        "    load()\n"
+        "    return m.helper()\n",
+        f"6: {HELPER}",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(DECLARED.values()), ids=list(DECLARED))
+def test_import_bound_through_a_declaration_counts_uses_of_the_outer_name(migrate, case: Case) -> None:
+    check(migrate, case)
+
+
+# -- a class body's names are invisible to its methods and comprehension bodies ----------------------
+
+CLASS_IMPORT = "class Client:\n    from terma.core import llm_adapter as m\n\n    adapter = m.LLMAdapter()\n"
+CLASS_MOVED = "class Client:\n    from tekton_llm_shims import terma as m\n\n    adapter = m.LLMAdapter()\n"
+METHOD = "\n    def assist(self):\n        return m.helper()\n"
+CLASS_BODY = {
+    # The method's ``m`` is the module's ``tools``.
+    "method-sees-the-module-binding": moved(
+        "from app import tools as m\n\n\n" + CLASS_IMPORT + METHOD,
+        "from app import tools as m\n\n\n" + CLASS_MOVED + METHOD,
+    ),
+    # The method's ``m`` is unbound (NameError when called), before and after the rewrite alike.
+    "method-sees-no-binding": moved(CLASS_IMPORT + METHOD, CLASS_MOVED + METHOD),
+    "comprehension-body-sees-the-module-binding": moved(
+        "from app import tools as m\n\n\n" + CLASS_IMPORT + "    helpers = [m.helper(x) for x in range(3)]\n",
+        "from app import tools as m\n\n\n" + CLASS_MOVED + "    helpers = [m.helper(x) for x in range(3)]\n",
+    ),
+}
+CLASS_BODY_LEFT = {
+    # The outermost iterable of a comprehension is evaluated in the class scope.
+    "comprehension-first-iterable-sees-the-class-binding": left(
+        "from app import tools as m\n\n\n" + CLASS_IMPORT + "    first = [x for x in m.helper()]\n",
+        f"5: {HELPER}",
+    ),
+    "class-body-itself": left(CLASS_IMPORT + "    tool = m.helper\n", f"2: {HELPER}"),
+}
+
+
+@pytest.mark.parametrize("case", list(CLASS_BODY.values()), ids=list(CLASS_BODY))
+def test_class_body_import_is_not_seen_from_methods(migrate, case: Case) -> None:
+    check(migrate, case)
+
+
+@pytest.mark.parametrize("case", list(CLASS_BODY_LEFT.values()), ids=list(CLASS_BODY_LEFT))
+def test_class_body_import_counts_uses_evaluated_in_the_class_scope(migrate, case: Case) -> None:
+    check(migrate, case)
+
+
+# -- ``import terma.core.llm_adapter`` and another scope's own ``terma`` -----------------------------
+
+PLAIN_HEAD = (
+    "import types\n\n"
+    "import terma.core.llm_adapter\n\n\n"
+    "def make():\n"
+    "    return terma.core.llm_adapter.LLMAdapter()\n\n\n"
+)
+PLAIN_MOVED = (
+    "import types\n\n"
+    "import tekton_llm_shims.terma\n\n\n"
+    "def make():\n"
+    "    return tekton_llm_shims.terma.LLMAdapter()\n\n\n"
+)
+OTHER_TERMA = {
+    "parameter": "def describe(terma):\n    return terma.other\n",
+    "local-assignment": "def describe():\n    terma = types.SimpleNamespace(other=1)\n    return terma.other\n",
+    "lambda-parameter": "describe = lambda terma: terma.other\n",
+    "comprehension-target": "others = [terma.other for terma in [types.SimpleNamespace(other=1)]]\n",
+    # The parameter's attributes merely look like the legacy path: they are not the module.
+    "parameter-with-a-look-alike-chain": "def inspect(terma):\n    return terma.core.llm_adapter.LLMAdapter\n",
+    "parameter-with-a-look-alike-chain-to-an-unprovided-name": (
+        "def inspect(terma):\n    return terma.core.llm_adapter.helper\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("other", list(OTHER_TERMA.values()), ids=list(OTHER_TERMA))
+def test_plain_import_ignores_another_scopes_own_binding_of_its_top_package(migrate, other: str) -> None:
+    check(migrate, moved(PLAIN_HEAD + other, PLAIN_MOVED + other))
+
+
+# -- the same (or a reachable) scope still blocks the plain import -----------------------------------
+
+SAME_SCOPE = {
+    "module-level-use": left(
+        "import terma.core.llm_adapter\n\nterma.core.llm_adapter.LLMAdapter()\nterma.other()\n",
+        f"1: {ONLY_BINDER}",
+    ),
+    "use-in-a-function-resolves-to-the-module-import": left(
+        "import terma.core.llm_adapter\n\nterma.core.llm_adapter.LLMAdapter()\n\n\n"
+        "def run():\n    return terma.other()\n",
+        f"1: {ONLY_BINDER}",
+    ),
+    # ``terma`` bound in another function does not bind the module's ``terma``.
+    "another-functions-local-is-no-second-binder": left(
+        "import terma.core.llm_adapter\n\nterma.core.llm_adapter.LLMAdapter()\n\n\n"
+        "def f():\n    terma = 1\n    return terma\n\n\nterma.other()\n",
+        f"1: {ONLY_BINDER}",
+    ),
+    "function-local-import-and-use": left(
+        "def run():\n    import terma.core.llm_adapter\n\n"
+        "    terma.core.llm_adapter.LLMAdapter()\n    return terma.other()\n",
+        f"2: {ONLY_BINDER}",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(SAME_SCOPE.values()), ids=list(SAME_SCOPE))
+def test_plain_import_whose_top_package_is_used_otherwise_in_reach_is_left(migrate, case: Case) -> None:
+    check(migrate, case)
+
+
+# -- two bindings of the alias in one scope: not flow-sensitive, so the import stays ------------------
+
+REBOUND = {
+    "function-rebinds-after-the-import": left(
+        "def run(other):\n"
+        "    import terma.core.llm_adapter as m\n\n"
+        "    m.LLMAdapter()\n"
+        "    m = other\n"
+        "    m.helper()\n",
+        f"2: {HELPER}",
+    ),
+    # The second time round, ``m.helper()`` runs on what the import bound.
+    "loop-brings-an-earlier-use-back-to-the-import": left(
+        "def run(other, rounds):\n"
+        "    m = other\n"
+        "    for _ in range(rounds):\n"
+        "        m.helper()\n"
+        "        import terma.core.llm_adapter as m\n\n"
+        "    return m.LLMAdapter()\n",
+        f"5: {HELPER}",
+    ),
+    "module-rebinds-after-the-import": left(
+        "import types\n\n"
+        "import terma.core.llm_adapter as m\n\n"
+        "m.LLMAdapter()\n"
+        "m = types.SimpleNamespace(helper=str)\n"
+        "m.helper()\n",
+        f"3: {HELPER}",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REBOUND.values()), ids=list(REBOUND))
+def test_alias_rebound_in_the_same_scope_keeps_the_import(migrate, case: Case) -> None:
+    check(migrate, case)
+
+
+# -- the real Terma shape: function-local relative imports --------------------------------------------
+
+TERMA_BEFORE = """\
+import logging
+
+logger = logging.getLogger("terma.api")
+COMPONENT = {"name": "terma", "replaces": "llm_adapter"}
+
+
+async def analyze(command: str) -> dict:
+    from ..core.llm_adapter import LLMAdapter
+
+    adapter = LLMAdapter()
+    return await adapter.analyze_command(command)
+
+
+async def suggest(task: str) -> list:
+    from ..core.llm_adapter import LLMAdapter
+
+    logger.info("llm_adapter: suggest")
+    adapter = LLMAdapter()
+    return await adapter.suggest_commands(task)
+
+
+async def chat(message: str) -> str:
+    from ..core.llm_adapter import LLMAdapter
+    return await LLMAdapter().chat(message, component="llm_adapter")
+"""
+TERMA_AFTER = TERMA_BEFORE.replace("from ..core.llm_adapter import", "from tekton_llm_shims.terma import")
+TERMA = moved(TERMA_BEFORE, TERMA_AFTER, "terma.api", "app.py")
+
+
+def test_terma_function_local_relative_imports_all_move(migrate) -> None:
+    assert TERMA_AFTER.count("from tekton_llm_shims.terma import LLMAdapter\n") == 3
+    check(migrate, TERMA)
+
+
+# -- the decision does not depend on how much unrelated code surrounds it ---------------------------------
+
+
+def padding(kind: str, start: int, count: int) -> str:
+    """``count`` functions unrelated to the legacy import; "look-alike" ones bind ``m`` and ``terma`` locally."""
+    if kind == "plain":
+        body = "def unrelated_{i}(value):\n    total = value + {i}\n    return total\n\n\n"
+    else:
+        body = "def lookalike_{i}(m, terma):\n    return m.helper({i}), terma.other\n\n\n"
+    return "".join(body.format(i=i) for i in range(start, start + count))
+
+
+CORES = {
+    "two-functions": TWO_FUNCTIONS["adapter-first"],
+    "plain-import-and-a-parameter": moved(
+        PLAIN_HEAD + OTHER_TERMA["parameter"], PLAIN_MOVED + OTHER_TERMA["parameter"]
+    ),
+    "terma-relative-imports": TERMA,
+}
+
+
+@pytest.mark.parametrize("kind", ["plain", "look-alike"])
+@pytest.mark.parametrize("core", list(CORES.values()), ids=list(CORES))
+def test_result_is_the_same_inside_a_large_module(migrate, kind: str, core: Case) -> None:
+    head, tail = padding(kind, 0, 100), padding(kind, 100, 100)
+    shift = head.count("\n")
+    reported = []
+    for line in core.reported:
+        number, text = line.split(": ", 1)
+        reported.append(f"{int(number) + shift}: {text}")
+    # No statement of a core needs to come first in its module, so padding may precede it.
+    check(
+        migrate,
+        core._replace(
+            before=head + core.before + "\n\n" + tail,
+            after=head + core.after + "\n\n" + tail,
+            reported=tuple(reported),
+        ),
+    )

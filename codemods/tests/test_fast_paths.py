@@ -152,13 +152,13 @@ def test_splicing_declines_a_final_bare_cr() -> None:
 NEWER_SYNTAX = "from .llm_adapter import get_llm_adapter\n\n\ndef report(items):\n    return f\"{'\\n'.join(items)}\"\n"
 
 
-def test_newer_syntax_file_is_settled_on_libcsts_tree_without_a_census(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_newer_syntax_file_is_settled_on_libcsts_tree_without_an_index(monkeypatch: pytest.MonkeyPatch) -> None:
     from tekton_codemods import _rewrite
 
-    def no_census(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the census ran for a file nothing can change")
+    def no_index(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the statement index was taken for a file nothing can change")
 
-    monkeypatch.setattr(_rewrite, "index_statements", no_census)
+    monkeypatch.setattr(_rewrite, "index_statements", no_index)
     result = rewrite_source(NEWER_SYNTAX, TABLE, package="sophia.core")
     assert (result.changed, result.changes, result.unmoved) == (False, (), ())
 
@@ -227,7 +227,7 @@ def test_statement_positions_have_the_lines_of_whole_module_positions(path: Path
 
 
 @pytest.mark.parametrize("path", _stdlib_sample(6), ids=lambda p: p.name)
-def test_the_census_walk_reaches_every_node_a_libcst_visitor_reaches(path: Path) -> None:
+def test_the_index_walk_reaches_every_node_a_libcst_visitor_reaches(path: Path) -> None:
     source = path.read_text(encoding="utf-8", errors="surrogateescape")
     try:
         module = cst.parse_module(source)
@@ -245,8 +245,8 @@ def test_the_census_walk_reaches_every_node_a_libcst_visitor_reaches(path: Path)
 
 
 @pytest.mark.parametrize("path", _stdlib_sample(6), ids=lambda p: p.name)
-def test_the_census_skips_only_layout(path: Path) -> None:
-    """The census does not enter whitespace, comments, brackets and punctuation; it still reaches every
+def test_the_index_skips_only_layout(path: Path) -> None:
+    """The index does not enter whitespace, comments, brackets and punctuation; it still reaches every
     expression, statement and argument a libcst visitor reaches."""
     source = path.read_text(encoding="utf-8", errors="surrogateescape")
     try:

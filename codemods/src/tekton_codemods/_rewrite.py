@@ -60,7 +60,7 @@ def rewrite_source(
     module = _parse(source)
     if focused and not imports_may_change(source, table, package, _imports_of(module)):
         # The stdlib pre-pass's own rules, on libcst's tree (for syntax newer than this interpreter, which only
-        # libcst parses): nothing here can be rewritten or reported, so no census is taken.
+        # libcst parses): nothing here can be rewritten or reported, so no index is taken.
         return RewriteResult(source, source, (), ())
     strings = StringRefRewriter(table)
     imports = ImportRewriter(table, package)

@@ -75,7 +75,7 @@ def index_statements(
 
 
 # Every libcst node class has ABCMeta as its metaclass, so ``isinstance`` goes through the slow ABC machinery;
-# the census asks it hundreds of thousands of times per file, so the answers are cached per class.
+# the index asks it hundreds of thousands of times per file, so the answers are cached per class.
 _FIELDS: dict[type, tuple[str, ...]] = {}
 _SUBCLASS: dict[tuple[type, type], bool] = {}
 
@@ -110,7 +110,7 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 # Fields that hold only layout — whitespace, comments, blank lines, brackets, commas, dots, ``=``, ``:``,
 # operators — never a name, a string, an import or a statement. Two thirds of a parsed file's nodes sit
-# there, so the census does not walk them (a test checks it still reaches every expression and statement).
+# there, so the index does not walk them (a test checks it still reaches every expression and statement).
 _LAYOUT_FIELDS = frozenset(
     {
         "lpar", "rpar", "lbracket", "rbracket", "lbrace", "rbrace", "comma", "semicolon", "dot", "equal", "colon",

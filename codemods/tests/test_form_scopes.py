@@ -6,7 +6,10 @@ the class body that holds the import does. Methods and comprehension bodies do n
 names (only a class-body comprehension's first iterable is evaluated in the class scope). A chain
 ``terma.core.llm_adapter.X`` is the module only where its head ``terma`` is the import's binding. Where
 one scope binds the name twice the rewrite is not flow-sensitive: a use after the other binding, or one
-a loop brings back round to the import, counts against the import, which then stays.
+a loop brings back round to the import, counts against the import, which then stays. A class body that binds
+the name reads the module's binding until it has bound it (or after ``del``, or when it bound it only
+conditionally), so a use there counts against a module-level import too. A chain the rewrite changes where
+it is read must not reach anything but the package there.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import pytest
+from tekton_codemods import MigrationMap
+from tekton_codemods._names import Names
+from tekton_codemods._rewrite import rewrite_source
 
 HELPER = "left on terma.core.llm_adapter: helper (used as m.helper; tekton_llm_shims.terma does not provide it)"
 ONLY_BINDER = (
@@ -125,7 +131,6 @@ OTHER_M = {
     "comprehension-target": "helpers = [m.helper for m in [types.SimpleNamespace(helper=str)]]\n",
     "for-target-in-function": "def probe(items):\n    for m in items:\n        m.helper()\n",
     "with-target-in-function": "def probe(context):\n    with context as m:\n        return m.helper()\n",
-    "class-attribute": "class Probe:\n    m = types.SimpleNamespace(helper=str)\n    tool = m.helper\n",
 }
 
 
@@ -397,3 +402,113 @@ def test_result_is_the_same_inside_a_large_module(migrate, kind: str, core: Case
             reported=tuple(reported),
         ),
     )
+
+
+# -- a class body that binds the name still reads the module's binding before it does ----------------
+
+CLASS_BODY = {
+    "attribute-bound-first": left(
+        "import types\n\nimport terma.core.llm_adapter as m\n\nadapter = m.LLMAdapter()\n\n\n"
+        "class Probe:\n    m = types.SimpleNamespace(helper=str)\n    tool = m.helper\n",
+        f"3: {HELPER}",
+    ),
+    "read-before-the-class-binds-it": left(
+        "from terma.core import llm_adapter\n\n\n"
+        "class TerminalService:\n    llm_adapter = llm_adapter.get_llm_adapter()\n",
+        "1: left on terma.core.llm_adapter: get_llm_adapter "
+        "(used as llm_adapter.get_llm_adapter; tekton_llm_shims.terma does not provide it)",
+    ),
+    "bound-conditionally": left(
+        "import terma.core.llm_adapter as m\n\n\nclass Probe:\n    if FLAG:\n        m = None\n    tool = m.helper\n",
+        f"1: {HELPER}",
+    ),
+    "deleted-again": left(
+        "import terma.core.llm_adapter as m\n\n\nclass Probe:\n    m = 1\n    del m\n    tool = m.helper\n",
+        f"1: {HELPER}",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CLASS_BODY.values()), ids=list(CLASS_BODY))
+def test_class_body_binding_the_name_still_reads_the_module_import(migrate, case: Case) -> None:
+    check(migrate, case)
+
+
+def test_star_import_report_survives_a_class_that_binds_the_leaf(migrate) -> None:
+    before = "from terma.core import *\n\n\nclass C:\n    llm_adapter = llm_adapter.get_llm_adapter()\n"
+    result = migrate(before, "app.sub", "mod.py")
+    assert result.text == before
+    assert reports(result) == [
+        "1: left on terma.core.llm_adapter: llm_adapter "
+        "('llm_adapter' may come from this star import of terma.core; its uses are not rewritten)"
+    ]
+
+
+# -- a chain the rewrite changes must reach nothing but the package where it is read --------------------
+
+MAYBE_ELSE = (
+    "left on terma.core.llm_adapter: terma ('terma' may be something else where terma.core.llm_adapter is read)"
+)
+
+CHAIN_REBOUND = {
+    "conditional-local-rebinding": left(
+        "def f(flag, fake):\n    import terma.core.llm_adapter\n    if flag:\n        terma = fake\n"
+        "    return terma.core.llm_adapter.LLMAdapter()\n",
+        f"2: {MAYBE_ELSE}",
+    ),
+    "rebinding-through-global": left(
+        "import terma.core.llm_adapter\n\n\ndef swap(fake):\n    global terma\n    terma = fake\n\n\n"
+        "def use():\n    return terma.core.llm_adapter.LLMAdapter()\n",
+        f"1: {MAYBE_ELSE}",
+    ),
+    "import-of-something-else-as-the-name": left(
+        "import terma.core.llm_adapter\nimport other as terma\n\nterma.core.llm_adapter.LLMAdapter()\n",
+        f"1: {MAYBE_ELSE}",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CHAIN_REBOUND.values()), ids=list(CHAIN_REBOUND))
+def test_plain_import_stays_where_its_package_name_may_be_rebound(migrate, case: Case) -> None:
+    check(migrate, case)
+
+
+def test_another_plain_import_of_the_package_keeps_the_chain_moving(migrate) -> None:
+    uses = "\nterma.core.llm_adapter.LLMAdapter()\nterma.other.run()\n"
+    before = "import terma.core.llm_adapter\nimport terma.other\n" + uses
+    moved_uses = uses.replace("terma.core.llm_adapter", "tekton_llm_shims.terma")
+    after = "import tekton_llm_shims.terma\nimport terma.other\n" + moved_uses
+    check(migrate, moved(before, after))
+
+
+# -- the analysis on the cut-down module is the analysis on the whole one --------------------------------
+
+ALL_CASES = {
+    **{f"two-functions-{k}": v for k, v in TWO_FUNCTIONS.items()},
+    **{f"class-body-{k}": v for k, v in CLASS_BODY.items()},
+    **{f"chain-rebound-{k}": v for k, v in CHAIN_REBOUND.items()},
+    **{f"rebound-{k}": v for k, v in REBOUND.items()},
+    **{f"same-scope-{k}": v for k, v in SAME_SCOPE.items()},
+    **{f"other-m-{k}": moved(MODULE_HEAD + v, MOVED_HEAD + v) for k, v in OTHER_M.items()},
+    **{f"other-terma-{k}": moved(PLAIN_HEAD + v, PLAIN_MOVED + v) for k, v in OTHER_TERMA.items()},
+}
+
+
+@pytest.mark.parametrize("case", list(ALL_CASES.values()), ids=list(ALL_CASES))
+def test_cut_down_scope_analysis_decides_like_the_whole_module(case: Case) -> None:
+    focused = rewrite_source(case.before, MigrationMap(), package=case.package)
+    whole = rewrite_source(case.before, MigrationMap(), package=case.package, focused=False)
+    assert focused == whole
+    assert focused.new_source == case.after
+
+
+def test_from_legacy_import_name_needs_no_scope_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real tree's only form: the names bound stay the same, so nothing asks where they are read."""
+
+    def refuse(self: object) -> None:
+        raise AssertionError("scope analysis ran")
+
+    monkeypatch.setattr(Names, "_wrapper", property(refuse))
+    source = "async def get():\n    from ..core.llm_adapter import LLMAdapter\n\n    return LLMAdapter()\n"
+    result = rewrite_source(source, MigrationMap(), package="terma.api")
+    assert result.new_source == source.replace("..core.llm_adapter", "tekton_llm_shims.terma")

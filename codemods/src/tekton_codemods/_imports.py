@@ -99,7 +99,7 @@ class ImportRewriter(cst.CSTTransformer):
         if absolute is None or self.table.match(absolute) is not None:
             return  # reported as unresolved, or moved by name: no binding of a module to follow
         if isinstance(node.names, cst.ImportStar):
-            leaves = [key.rpartition(".")[2] for key in self.table.mapping if key.rpartition(".")[0] == absolute]
+            leaves = self.table.leaves_under(absolute)
             self._star_leaves[node] = [leaf for leaf in leaves if self._need_names().unbound_reads(leaf)]
             return
         for alias in node.names:
@@ -120,7 +120,7 @@ class ImportRewriter(cst.CSTTransformer):
 
     def _decide_plain_imports(self, plain: list[tuple[cst.Import, str, ModuleMatch]]) -> None:
         """``import a.b.m`` binds ``a``: it may move only if the shim provides every ``a.b.m.X`` it is read
-        as, and every other read of ``a`` (``a.other``) may also be bound by an import that stays."""
+        as, and :meth:`_plain_conflict` finds nothing."""
         for node, dotted, match in plain:
             self._legacy_reads.update(chain for chain, _ in self._chains(node, dotted))
             missing = self._unprovided(match, node, dotted)
@@ -133,21 +133,28 @@ class ImportRewriter(cst.CSTTransformer):
         movers = {node for node, _ in self._moving}
         for node, dotted in list(self._moving):
             top = dotted.split(".", 1)[0]
-            if any(self._other_use(parts, binders - movers) for _, parts, binders in self._uses(node, top)):
+            reason = self._plain_conflict(node, top, movers)
+            if reason is not None:
                 del self._moving[(node, dotted)]
-                self._plain_blocked[(node, dotted)] = [
-                    (top, f"'{top}' is also used for other names and only this import binds it")
-                ]
+                self._plain_blocked[(node, dotted)] = [(top, reason)]
         for (node, dotted), target in self._moving.items():
             self._plain_moves.update((chain, target) for chain, _ in self._chains(node, dotted))
 
-    def _other_use(self, parts: list[str], other_binders: set[cst.CSTNode]) -> bool:
-        """A read of ``a`` that is not a legacy chain being moved, and that no import staying binds."""
-        moved = any(parts[: dotted.count(".") + 1] == dotted.split(".") for _, dotted in self._moving)
-        return not moved and not other_binders
+    def _plain_conflict(self, node: cst.Import, top: str, movers: set[cst.Import]) -> str | None:
+        """Why ``import a.b.m`` must stay, judged on each read of ``a`` it may bind: a read that is not a
+        legacy chain (``a.other``) needs another import of package ``a`` that stays; a legacy chain, which
+        the rewrite changes where it is read, must not reach anything but package ``a`` there."""
+        for _, parts, binders in self._uses(node, top):
+            others = binders - movers
+            chain = next((d for _, d in self._moving if parts[: d.count(".") + 1] == d.split(".")), None)
+            if chain is None and not any(_binds_package(other, top) for other in others):
+                return f"'{top}' is also used for other names and only this import binds it"
+            if chain is not None and not all(_binds_package(other, top) for other in others):
+                return f"'{top}' may be something else where {chain} is read"
+        return None
 
     def _uses(self, node: ImportNode, head: str) -> list[tuple[cst.Name, list[str], set[cst.CSTNode]]]:
-        """The reads of ``head`` bound by ``node``: the name read, its chain's parts, the imports binding it."""
+        """The reads of ``head`` bound by ``node``: the name read, its chain's parts, everything that may bind it."""
         names = self._need_names()
         return [
             (name, [name.value, *(attribute.attr.value for attribute in names.chain(name))], binders)
@@ -372,6 +379,13 @@ class ImportRewriter(cst.CSTTransformer):
     def _report(self, original: cst.CSTNode, module: str, name: str, reason: str) -> None:
         position = self.get_metadata(PositionProvider, original)
         self.unmoved.append(Unmoved(position.start.line, module, name, reason))
+
+
+def _binds_package(node: cst.CSTNode, top: str) -> bool:
+    """``node`` is an ``import top…`` without ``as``: it binds ``top`` to the package itself."""
+    return isinstance(node, cst.Import) and any(
+        alias.asname is None and (dotted_name(alias.name) or "").split(".", 1)[0] == top for alias in node.names
+    )
 
 
 def _statement_text(node: cst.CSTNode) -> str:

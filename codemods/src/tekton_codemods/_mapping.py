@@ -162,6 +162,10 @@ class MigrationMap:
                 return True
         return False
 
+    def leaves_under(self, package: str) -> list[str]:
+        """Last segments of the keys directly inside ``package`` (what ``from package import *`` may bind)."""
+        return sorted(key.rpartition(".")[2] for key in self.mapping if key.rpartition(".")[0] == package)
+
     def near(self, module: str) -> bool:
         """Whether ``module`` is a legacy module, lies inside one, or is a package above one."""
         return self.match(module) is not None or any(key.startswith(module + ".") for key in self.mapping)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
@@ -28,6 +28,7 @@ import libcst as cst
 from libcst.helpers import ModuleNameAndPackage
 from libcst.metadata import (
     BaseAssignment,
+    ClassScope,
     CodeRange,
     FullyQualifiedNameProvider,
     MetadataWrapper,
@@ -88,11 +89,12 @@ def wrap_statements(module: cst.Module, keep: set[cst.BaseStatement], package: s
     """:func:`wrap` over a copy of ``module`` that holds only the statements in ``keep`` (the bodies of the
     compound statements kept are cut down the same way; their headers stay whole).
 
-    A statement that mentions a name neither binds nor reads it, so for every name the kept statements
-    mention, the scope analysis of this copy is the analysis of the whole module, on a small part of it
-    (a rewrite keeps the statements that mention the names its legacy imports bind). The kept statements
-    are the module's own nodes, so what the metadata says of them answers for the original; only line
-    numbers differ.
+    A statement that does not mention a name neither binds nor reads it, so for every name the kept
+    statements mention, the scope analysis of this copy is the analysis of the whole module, on a small part
+    of it (a rewrite keeps the statements that mention the names its legacy imports bind). Everything inside
+    a kept statement is the module's own node, so what the metadata says of it answers for the original
+    (only line numbers differ) — except the kept compound statements themselves, which are copies: ask
+    about their parts, never about them.
     """
     body = [_cut(statement, keep) for statement in module.body if statement in keep]
     return wrap(module.with_changes(body=body), None, package)
@@ -116,6 +118,24 @@ def _cut(node: _Node, keep: set[cst.BaseStatement]) -> _Node:
         elif isinstance(value, list | tuple) and value and isinstance(value[0], _CLAUSES):
             changes[spec.name] = [_cut(clause, keep) for clause in value]
     return node.with_changes(**changes) if changes else node
+
+
+def _visible(scope: Scope, head: str) -> set[BaseAssignment]:
+    """The bindings a read of ``head`` in ``scope`` may find, wherever they are made in their scope.
+
+    A class body that binds ``head`` itself reads it by name at run time: from the class namespace, and
+    from the module when the class has not bound it yet (or deleted it, or bound it conditionally) — never
+    from an enclosing function. libcst gives the class's bindings alone."""
+    found = set(scope[head])
+    if isinstance(scope, ClassScope) and head in scope.assignments:
+        found |= set(scope.globals[head])
+    return found
+
+
+def _may_be_unbound(scope: Scope, head: str) -> bool:
+    if isinstance(scope, ClassScope) and head in scope.assignments:
+        return not scope.globals[head]
+    return not scope[head]
 
 
 def _node_of(binding: BaseAssignment) -> cst.CSTNode | None:
@@ -156,14 +176,21 @@ class Names:
     Built from the wrapper's resolved metadata (computed once per file); the star imports and dynamic
     imports that the provider does not model are filled in by the resolver's walk."""
 
-    def __init__(self, wrapper: MetadataWrapper, package: str | None, own: str | None) -> None:
+    def __init__(
+        self, wrapper: MetadataWrapper | Callable[[], MetadataWrapper], package: str | None, own: str | None
+    ) -> None:
         self.package = package
         self.own = own
-        self._wrapper = wrapper
+        self._wrap = wrapper
         self.stars: list[str] = []
         self.dynamic: dict[str, set[str]] = {}  # name -> modules assigned to it at run time
 
-    # Each provider runs on first use (the wrapper keeps what it computed): a rewrite asks only some questions.
+    # The wrapper is made (when given as a function) and each provider runs on first use, and the wrapper keeps
+    # what it computed: a rewrite asks only some questions, most files none.
+    @functools.cached_property
+    def _wrapper(self) -> MetadataWrapper:
+        return self._wrap if isinstance(self._wrap, MetadataWrapper) else self._wrap()
+
     @functools.cached_property
     def _qualified(self) -> Mapping[cst.CSTNode, Collection[QualifiedName]]:
         return self._wrapper.resolve(FullyQualifiedNameProvider)
@@ -198,7 +225,7 @@ class Names:
 
     def reads(self, node: ImportNode, head: str) -> list[tuple[cst.Name, set[cst.CSTNode]]]:
         """Every read of ``head`` that Python may resolve to the binding the import ``node`` makes of it, with
-        the import statements that may have bound it there.
+        every statement part (imports, assignments, parameters…) that may have bound it there.
 
         A read counts wherever the name may stand for that binding — in the import's scope, in nested
         functions that see it, through ``global`` — before or after the import (a loop reads it again).
@@ -207,9 +234,9 @@ class Names:
         each read is resolved again here, in the scope it is read in, position-blind."""
         found: list[tuple[cst.Name, set[cst.CSTNode]]] = []
         for name, scope in self._reads.get(head, ()):
-            binders = {bound for binding in scope[head] if (bound := _node_of(binding)) is not None}
+            binders = {bound for binding in _visible(scope, head) if (bound := _node_of(binding)) is not None}
             if node in binders:
-                found.append((name, {bound for bound in binders if isinstance(bound, ImportNode)}))
+                found.append((name, binders))
         return found
 
     def chain(self, name: cst.Name) -> list[cst.Attribute]:
@@ -222,8 +249,8 @@ class Names:
         return found
 
     def unbound_reads(self, head: str) -> bool:
-        """Whether ``head`` is read somewhere no binding reaches (a star import may bind it there)."""
-        return any(not scope[head] for _, scope in self._reads.get(head, ()))
+        """Whether ``head`` is read somewhere no binding may reach (a star import may bind it there)."""
+        return any(_may_be_unbound(scope, head) for _, scope in self._reads.get(head, ()))
 
     def line(self, node: cst.CSTNode) -> int:
         """The line ``node`` starts on."""

@@ -67,10 +67,11 @@ def rewrite_source(
     index = index_statements(module, package, table)
     # What the legacy imports' names are read as comes from libcst's scope analysis, run (only if the
     # rewriter asks) on the statements that mention those names: the same analysis on a small copy.
-    if focused:
-        wrapper = wrap_statements(module, index.enclosing(index.statements_to_visit(index.relevant)), package)
-    else:
-        wrapper = wrap(module, None, package)
+    def wrapper() -> MetadataWrapper:
+        if not focused:
+            return wrap(module, None, package)
+        return wrap_statements(module, index.enclosing(index.statements_to_visit(index.relevant)), package)
+
     imports.prepare(index.imports, Names(wrapper, package, None))
     # Only the statements that hold an import, a legacy string or a use of a name the rewriter watches are
     # visited (with the statements around them), and positions are computed for those alone: on a big

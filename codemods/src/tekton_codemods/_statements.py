@@ -206,7 +206,7 @@ class _Collector:
         ]
         if star and absolute is not None and self.table is not None:
             # ``from terma.core import *`` may bind ``llm_adapter``: the uses of that leaf matter too.
-            bound += [key.rpartition(".")[2] for key in self.table.mapping if key.rpartition(".")[0] == absolute]
+            bound += self.table.leaves_under(absolute)
         self._bound(node, bound, concerns)
 
     def _concerns_quietly(self, *modules: str | None) -> bool:

@@ -23,6 +23,11 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
     return ".".join(reversed(parts))
 
 
+def alias_name(alias: cst.ImportAlias) -> str | None:
+    """The ``as`` name of an imported name, if it has one."""
+    return dotted_name(alias.asname.name) if alias.asname is not None else None
+
+
 def name_expr(dotted: str) -> cst.Name | cst.Attribute:
     """A fresh name chain for ``dotted`` with default (tight) spacing."""
     first, *rest = dotted.split(".")

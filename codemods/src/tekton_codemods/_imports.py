@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.metadata import PositionProvider
 
-from ._dotted import code_of, dotted_name, name_expr
+from ._dotted import alias_name, code_of, dotted_name, name_expr
 from ._mapping import MigrationMap, ModuleMatch
 from ._modules import resolve_relative, unresolved_relative
 from ._names import Names
@@ -81,7 +81,7 @@ class ImportRewriter(cst.CSTTransformer):
         for alias in node.names:
             dotted = dotted_name(alias.name)
             match = self.table.match(dotted)
-            bound = dotted_name(alias.asname.name) if alias.asname is not None else None
+            bound = alias_name(alias)
             if dotted is None:
                 continue
             if match is None:
@@ -104,7 +104,7 @@ class ImportRewriter(cst.CSTTransformer):
             return
         for alias in node.names:
             name = dotted_name(alias.name) or ""
-            bound = dotted_name(alias.asname.name) if alias.asname is not None else name
+            bound = alias_name(alias) or name
             match = self.table.match(f"{absolute}.{name}")
             if match is not None and bound:
                 self._missing[(node, bound)] = self._unprovided(match, node, bound)
@@ -300,7 +300,7 @@ class ImportRewriter(cst.CSTTransformer):
             if match is None:
                 staying.append(index)
                 continue
-            bound = dotted_name(alias.asname.name) if alias.asname is not None else name
+            bound = alias_name(alias) or name
             bound = bound or name
             missing = self._missing.get((original, bound), [])
             if missing:

@@ -20,7 +20,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 
-from ._dotted import dotted_name
+from ._dotted import alias_name, dotted_name
 from ._imports import ImportRewriter
 from ._mapping import MigrationMap
 from ._names import Names, wrap, wrap_statements
@@ -65,6 +65,7 @@ def rewrite_source(
     strings = StringRefRewriter(table)
     imports = ImportRewriter(table, package)
     index = index_statements(module, package, table)
+
     # What the legacy imports' names are read as comes from libcst's scope analysis, run (only if the
     # rewriter asks) on the statements that mention those names: the same analysis on a small copy.
     def wrapper() -> MetadataWrapper:
@@ -429,13 +430,13 @@ def _imports_of(module: cst.Module) -> Iterator[PlainImport]:
         node = stack.pop()
         kind = type(node)
         if kind is cst.Import:
-            yield None, None, [(dotted_name(a.name) or "", _bound(a)) for a in node.names]
+            yield None, None, [(dotted_name(a.name) or "", alias_name(a)) for a in node.names]
         elif kind is cst.ImportFrom:
             module_name = dotted_name(node.module) if node.module is not None else None
             if isinstance(node.names, cst.ImportStar):
                 yield len(node.relative), module_name, [("*", None)]
             else:
-                yield len(node.relative), module_name, [(dotted_name(a.name) or "", _bound(a)) for a in node.names]
+                yield len(node.relative), module_name, [(dotted_name(a.name) or "", alias_name(a)) for a in node.names]
         else:
             for name in _STATEMENT_FIELDS:
                 inner = getattr(node, name, None)
@@ -443,10 +444,6 @@ def _imports_of(module: cst.Module) -> Iterator[PlainImport]:
                     stack.extend(inner)
                 elif inner is not None and not isinstance(inner, str):
                     stack.append(inner)
-
-
-def _bound(alias: cst.ImportAlias) -> str | None:
-    return dotted_name(alias.asname.name) if alias.asname is not None else None
 
 
 def _verify(source: str, new_source: str, changes: tuple[Change, ...]) -> None:

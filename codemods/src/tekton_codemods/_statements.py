@@ -15,7 +15,7 @@ from typing import cast
 
 import libcst as cst
 
-from ._dotted import dotted_name
+from ._dotted import alias_name, dotted_name
 from ._mapping import MigrationMap
 from ._modules import resolve_relative
 
@@ -182,7 +182,7 @@ class _Collector:
         for alias in node.names:
             dotted = dotted_name(alias.name)
             concerns |= self._concerns_quietly(dotted, dotted.split(".", 1)[0] if dotted else None)
-            name = dotted_name(alias.asname.name) if alias.asname is not None else dotted
+            name = alias_name(alias) or dotted
             if name is not None:
                 bound.append(name.split(".", 1)[0])
         self._bound(node, bound, concerns)
@@ -202,7 +202,7 @@ class _Collector:
         bound = [
             name
             for alias in ([] if isinstance(node.names, cst.ImportStar) else node.names)
-            if (name := dotted_name(alias.asname.name if alias.asname is not None else alias.name)) is not None
+            if (name := alias_name(alias) or dotted_name(alias.name)) is not None
         ]
         if star and absolute is not None and self.table is not None:
             # ``from terma.core import *`` may bind ``llm_adapter``: the uses of that leaf matter too.

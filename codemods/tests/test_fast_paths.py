@@ -121,7 +121,7 @@ def test_focused_traversal_equals_visiting_everything(source: str) -> None:
 def _targets(module: cst.Module, package: str) -> tuple[set[cst.BaseStatement], set[cst.BaseStatement]]:
     index = index_statements(module, package, TABLE)
     imports = ImportRewriter(TABLE, package)
-    imports.prepare(index.imports, Names(wrap(module, None, package), package, None))
+    imports.prepare(index, Names(wrap(module, None, package), package, None))
     targets = index.statements_to_visit(imports.watched_names())
     return targets, index.enclosing(targets)
 

@@ -512,3 +512,17 @@ def test_from_legacy_import_name_needs_no_scope_analysis(monkeypatch: pytest.Mon
     source = "async def get():\n    from ..core.llm_adapter import LLMAdapter\n\n    return LLMAdapter()\n"
     result = rewrite_source(source, MigrationMap(), package="terma.api")
     assert result.new_source == source.replace("..core.llm_adapter", "tekton_llm_shims.terma")
+
+
+def test_a_file_spelling_only_provided_names_needs_no_scope_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scope analysis can only take reads away, so when no chain in the file spells a missing name after
+    ``m.`` the import moves without it — however many functions use ``m``."""
+
+    def refuse(self: object) -> None:
+        raise AssertionError("scope analysis ran")
+
+    monkeypatch.setattr(Names, "_wrapper", property(refuse))
+    uses = "".join(f"\n\ndef use{n}(m=None):\n    return m.LLMAdapter()\n" for n in range(50))
+    source = "import terma.core.llm_adapter as m\n" + uses
+    result = rewrite_source(source, MigrationMap(), package="app.sub")
+    assert result.new_source == "import tekton_llm_shims.terma as m\n" + uses

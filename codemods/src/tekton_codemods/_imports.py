@@ -29,7 +29,7 @@ from ._mapping import MigrationMap, ModuleMatch
 from ._modules import resolve_relative, unresolved_relative
 from ._names import Names
 from ._records import Change, Unmoved
-from ._statements import ImportNode
+from ._statements import ImportNode, StatementIndex
 
 _SmallResult = cst.BaseSmallStatement | cst.FlattenSentinel[cst.BaseSmallStatement] | cst.RemovalSentinel
 _StatementResult = cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel
@@ -48,6 +48,7 @@ class ImportRewriter(cst.CSTTransformer):
         self.unmoved: list[Unmoved] = []
         self.unresolved: list[str] = []
         self._names: Names | None = None
+        self._spelled: set[str] = set()
         self._missing: dict[tuple[ImportNode, str], list[str]] = {}  # (import, bound name) -> unprovided uses
         self._moving: dict[tuple[cst.Import, str], str] = {}  # ``import a.b.m`` that moves -> its target
         self._plain_moves: dict[cst.CSTNode, str] = {}  # each read of ``a.b.m`` through one -> its target
@@ -58,13 +59,15 @@ class ImportRewriter(cst.CSTTransformer):
 
     # -- decisions that depend on the whole file ---------------------------------------------------
 
-    def prepare(self, imports: Sequence[ImportNode], names: Names) -> None:
-        """Take the decisions that need the whole file before visiting any statement: ``imports`` are the
-        import statements that concern a legacy module, ``names`` says where their bindings are read (it is
-        asked only about imports that bind a legacy module or a package above one)."""
+    def prepare(self, index: StatementIndex, names: Names) -> None:
+        """Take the decisions that need the whole file before visiting any statement, for the imports that
+        concern a legacy module (``index.imports``): ``names`` says where their bindings are read. It is asked
+        only about imports that bind a legacy module or a package above one, and only when the chains the
+        file spells (``index.chains``) leave the answer open."""
         self._names = names
+        self._spelled = index.chains
         plain: list[tuple[cst.Import, str, ModuleMatch]] = []
-        for node in imports:
+        for node in index.imports:
             if isinstance(node, cst.Import):
                 plain += self._prepare_import(node)
             else:
@@ -173,6 +176,10 @@ class ImportRewriter(cst.CSTTransformer):
 
     def _unprovided(self, match: ModuleMatch, node: ImportNode, bound: str) -> list[str]:
         """Attributes read through the binding of ``bound`` that the shim does not provide."""
+        prefix = bound + "."
+        spelled = {chain[len(prefix) :].split(".", 1)[0] for chain in self._spelled if chain.startswith(prefix)}
+        if all(self.table.provides_name(match, name) for name in spelled):
+            return []  # the file never spells a missing name after ``bound.``: no read of it can reach one
         depth = bound.count(".") + 1
         attributes = {parts[depth] for _, parts in self._chains(node, bound) if len(parts) > depth}
         return sorted(name for name in attributes if not self.table.provides_name(match, name))
@@ -358,8 +365,8 @@ class ImportRewriter(cst.CSTTransformer):
         nothing here can move it; the owner is told (once per use, at the chain that names the module)."""
         dotted = dotted_name(node)
         head, _, rest = (dotted or "").partition(".")
-        if head not in self._package_roots:
-            return
+        if head not in self._package_roots or not self.table.mentions_segment(rest):
+            return  # only a chain that spells a legacy module's name can stand for one
         for path in sorted(self._need_names().paths(node)):
             match = self.table.match(path)
             if match is not None and match.exact and path.endswith("." + rest):

@@ -28,13 +28,15 @@ class StatementIndex:
     names each statement mentions (the innermost statement around each name); ``parents``: each statement's
     enclosing statement; ``imports``: the import nodes that concern a legacy module;
     ``relevant``: the names those imports bind, and the names a star import from a legacy module's parent
-    package may bind."""
+    package may bind; ``chains``: every dotted name chain read outside an import (``m.X.y``), whatever it
+    stands for — a superset of the reads of any one binding, so a question it settles needs no analysis."""
 
     marked: set[cst.BaseStatement] = field(default_factory=set)
     heads: dict[cst.BaseStatement, set[str]] = field(default_factory=dict)
     parents: dict[cst.BaseStatement, cst.BaseStatement | None] = field(default_factory=dict)
     imports: list[ImportNode] = field(default_factory=list)
     relevant: set[str] = field(default_factory=set)
+    chains: set[str] = field(default_factory=set)
 
     def statements_to_visit(self, names: set[str]) -> set[cst.BaseStatement]:
         """Statements the rewriter must see: imports, legacy strings, and mentions of ``names``."""
@@ -154,6 +156,7 @@ class _Collector:
             if dotted is None:
                 return [attribute.value]  # ``f().attr``: the attribute name is not a use of a variable ``attr``
             self._head(dotted)
+            self.index.chains.add(dotted)
             return []
         elif kind is cst.Arg:
             return [cast(cst.Arg, node).value]  # a keyword (``f(terma=1)``) names a parameter, not a variable

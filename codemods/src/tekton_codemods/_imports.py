@@ -27,7 +27,7 @@ from libcst.metadata import PositionProvider
 from ._dotted import alias_name, code_of, dotted_name, name_expr
 from ._mapping import MigrationMap, ModuleMatch
 from ._modules import resolve_relative, unresolved_relative
-from ._names import Names
+from ._names import Names, Read
 from ._records import Change, Unmoved
 from ._statements import ImportNode, StatementIndex
 
@@ -48,8 +48,10 @@ class ImportRewriter(cst.CSTTransformer):
         self.unmoved: list[Unmoved] = []
         self.unresolved: list[str] = []
         self._names: Names | None = None
-        self._spelled: set[str] = set()
-        self._missing: dict[tuple[ImportNode, str], list[str]] = {}  # (import, bound name) -> unprovided uses
+        self._index = StatementIndex()
+        # (import, bound name) -> why that binding cannot move: (name reported, reason), one per problem
+        self._blocked: dict[tuple[ImportNode, str], list[tuple[str, str]]] = {}
+        self._star_missing: dict[cst.ImportFrom, list[str]] = {}
         self._moving: dict[tuple[cst.Import, str], str] = {}  # ``import a.b.m`` that moves -> its target
         self._plain_moves: dict[cst.CSTNode, str] = {}  # each read of ``a.b.m`` through one -> its target
         self._plain_blocked: dict[tuple[cst.Import, str], list[tuple[str, str]]] = {}
@@ -65,7 +67,7 @@ class ImportRewriter(cst.CSTTransformer):
         only about imports that bind a legacy module or a package above one, and only when the chains the
         file spells (``index.chains``) leave the answer open."""
         self._names = names
-        self._spelled = index.chains
+        self._index = index
         plain: list[tuple[cst.Import, str, ModuleMatch]] = []
         for node in index.imports:
             if isinstance(node, cst.Import):
@@ -91,7 +93,7 @@ class ImportRewriter(cst.CSTTransformer):
                 if self._above_legacy(dotted if bound else dotted.split(".", 1)[0]):
                     self._package_roots.add(bound or dotted.split(".", 1)[0])
             elif bound is not None:
-                self._missing[(node, bound)] = self._unprovided(match, node, bound)
+                self._blocked[(node, bound)] = self._blockers(match, node, bound)
             else:
                 plain.append((node, dotted, match))
         return plain
@@ -99,7 +101,13 @@ class ImportRewriter(cst.CSTTransformer):
     def _prepare_import_from(self, node: cst.ImportFrom) -> None:
         module = dotted_name(node.module) if node.module is not None else None
         absolute = resolve_relative(self.package, len(node.relative), module)
-        if absolute is None or self.table.match(absolute) is not None:
+        match = self.table.match(absolute)
+        if isinstance(node.names, cst.ImportStar) and match is not None and match.shim in self.table.provides:
+            # It may bind any name of the legacy module; a name read that nothing else binds may be one.
+            unbound = self._need_names().unbound_names()
+            dunder = {name for name in unbound if name.startswith("__") and name.endswith("__")}
+            self._star_missing[node] = sorted(n for n in unbound - dunder if not self.table.provides_name(match, n))
+        if absolute is None or match is not None:
             return  # reported as unresolved, or moved by name: no binding of a module to follow
         if isinstance(node.names, cst.ImportStar):
             leaves = self.table.leaves_under(absolute)
@@ -110,7 +118,7 @@ class ImportRewriter(cst.CSTTransformer):
             bound = alias_name(alias) or name
             match = self.table.match(f"{absolute}.{name}")
             if match is not None and bound:
-                self._missing[(node, bound)] = self._unprovided(match, node, bound)
+                self._blocked[(node, bound)] = self._blockers(match, node, bound)
             elif bound and self._above_legacy(f"{absolute}.{name}"):
                 self._package_roots.add(bound)
 
@@ -126,11 +134,9 @@ class ImportRewriter(cst.CSTTransformer):
         as, and :meth:`_plain_conflict` finds nothing."""
         for node, dotted, match in plain:
             self._legacy_reads.update(chain for chain, _ in self._chains(node, dotted))
-            missing = self._unprovided(match, node, dotted)
-            if missing:
-                self._plain_blocked[(node, dotted)] = [
-                    (name, f"used as {dotted}.{name}; {match.target} does not provide it") for name in missing
-                ]
+            blockers = self._blockers(match, node, dotted)
+            if blockers:
+                self._plain_blocked[(node, dotted)] = blockers
             else:
                 self._moving[(node, dotted)] = match.target
         movers = {node for node, _ in self._moving}
@@ -147,42 +153,82 @@ class ImportRewriter(cst.CSTTransformer):
         """Why ``import a.b.m`` must stay, judged on each read of ``a`` it may bind: a read that is not a
         legacy chain (``a.other``) needs another import of package ``a`` that stays; a legacy chain, which
         the rewrite changes where it is read, must not reach anything but package ``a`` there."""
-        for _, parts, binders in self._uses(node, top):
-            others = binders - movers
-            chain = next((d for _, d in self._moving if parts[: d.count(".") + 1] == d.split(".")), None)
+        for read in self._need_names().reads(node, top):
+            others = read.binders - movers
+            chain = next((d for _, d in self._moving if read.parts[: d.count(".") + 1] == tuple(d.split("."))), None)
             if chain is None and not any(_binds_package(other, top) for other in others):
                 return f"'{top}' is also used for other names and only this import binds it"
             if chain is not None and not all(_binds_package(other, top) for other in others):
                 return f"'{top}' may be something else where {chain} is read"
         return None
 
-    def _uses(self, node: ImportNode, head: str) -> list[tuple[cst.Name, list[str], set[cst.CSTNode]]]:
-        """The reads of ``head`` bound by ``node``: the name read, its chain's parts, everything that may bind it."""
+    def _chains(self, node: ImportNode, dotted: str) -> list[tuple[cst.Name | cst.Attribute, Read]]:
+        """The reads of ``dotted`` bound by ``node`` in code (not strings): the node that spells it, and the read."""
         names = self._need_names()
-        return [
-            (name, [name.value, *(attribute.attr.value for attribute in names.chain(name))], binders)
-            for name, binders in names.reads(node, head)
-        ]
-
-    def _chains(self, node: ImportNode, dotted: str) -> list[tuple[cst.Attribute | cst.Name, list[str]]]:
-        """The reads of ``dotted`` bound by ``node`` (the node that spells it, and the whole chain's parts)."""
-        wanted = dotted.split(".")
-        found: list[tuple[cst.Attribute | cst.Name, list[str]]] = []
-        for name, parts, _ in self._uses(node, wanted[0]):
-            if parts[: len(wanted)] == wanted:
-                chain = self._need_names().chain(name)
-                found.append((chain[len(wanted) - 2] if len(wanted) > 1 else name, parts))
+        wanted = tuple(dotted.split("."))
+        found: list[tuple[cst.Name | cst.Attribute, Read]] = []
+        for read in names.reads(node, wanted[0]):
+            spelled = names.spelled(read, len(wanted)) if read.parts[: len(wanted)] == wanted else None
+            if spelled is not None:
+                found.append((spelled, read))
         return found
 
-    def _unprovided(self, match: ModuleMatch, node: ImportNode, bound: str) -> list[str]:
-        """Attributes read through the binding of ``bound`` that the shim does not provide."""
+    def _blockers(self, match: ModuleMatch, node: ImportNode, bound: str) -> list[tuple[str, str]]:
+        """Why the binding of ``bound`` (``m``, or ``a.b.m`` for a plain import) cannot move onto the shim, as
+        ``(name, reason)`` pairs: a name read from it that the shim does not provide; the module used as a
+        value (passed on or stored: anything may be read from it later); a plain import's chain in a string
+        annotation (which the rewrite does not change); an import in a class body read through the class."""
+        if self._settled_by_spelling(match, node, bound):
+            return []
+        wanted = tuple(bound.split("."))
+        found: dict[str, str] = {}
+        for read in self._need_names().reads(node, wanted[0]):
+            if read.parts[: len(wanted)] != wanted:
+                continue
+            if len(read.parts) > len(wanted):
+                attribute = read.parts[len(wanted)]
+                if not self.table.provides_name(match, attribute):
+                    found[attribute] = f"used as {bound}.{attribute}; {match.target} does not provide it"
+                if len(wanted) > 1 and isinstance(read.node, cst.SimpleString) and not _whole_path(read):
+                    found[bound] = "named inside a string annotation, which the rewrite does not change"
+            elif isinstance(read.node, cst.Name) and not self._only_tested(read, len(wanted)):
+                found[bound] = "used as a value (passed on or stored), so any name may be read from it"
+        if self._index.in_class_body(node):
+            found.update(self._class_member_blockers(match, bound))
+        return sorted(found.items())
+
+    def _only_tested(self, read: Read, depth: int) -> bool:
+        names = self._need_names()
+        spelled = names.spelled(read, depth)
+        return spelled is not None and names.only_tested(spelled)
+
+    def _settled_by_spelling(self, match: ModuleMatch, node: ImportNode, bound: str) -> bool:
+        """Whether what the file spells already shows the binding can move, with no scope analysis: it never
+        spells a missing name after ``bound.``, never uses ``bound`` bare, and is not in a class body.
+        Scope analysis can only take reads away, so it could not find a problem either."""
+        if "." in bound or bound in self._index.bare or self._index.in_class_body(node):
+            return False
         prefix = bound + "."
-        spelled = {chain[len(prefix) :].split(".", 1)[0] for chain in self._spelled if chain.startswith(prefix)}
-        if all(self.table.provides_name(match, name) for name in spelled):
-            return []  # the file never spells a missing name after ``bound.``: no read of it can reach one
-        depth = bound.count(".") + 1
-        attributes = {parts[depth] for _, parts in self._chains(node, bound) if len(parts) > depth}
-        return sorted(name for name in attributes if not self.table.provides_name(match, name))
+        spelled = {chain[len(prefix) :].split(".", 1)[0] for chain in self._index.chains if chain.startswith(prefix)}
+        return all(self.table.provides_name(match, name) for name in spelled)
+
+    def _class_member_blockers(self, match: ModuleMatch, bound: str) -> dict[str, str]:
+        """An import in a class body binds a class attribute, read as ``Cls.m.X`` or ``self.m.X`` where no
+        scope analysis follows it: every spelled chain with ``m`` after its head counts."""
+        head = bound.split(".", 1)[0]
+        found: dict[str, str] = {}
+        for chain in self._index.chains:
+            parts = chain.split(".")
+            for at in range(1, len(parts)):
+                if parts[at] != head:
+                    continue
+                if len(bound.split(".")) > 1:
+                    found[head] = "imported in a class body and read through the class or an instance"
+                elif at + 1 == len(parts):
+                    found[bound] = "imported in a class body and used as a value through the class or an instance"
+                elif not self.table.provides_name(match, parts[at + 1]):
+                    found[parts[at + 1]] = f"used as {chain}; {match.target} does not provide it"
+        return found
 
     # -- import statements -------------------------------------------------------------------------
 
@@ -199,11 +245,10 @@ class ImportRewriter(cst.CSTTransformer):
                 continue
             if alias.asname is not None:
                 bound = dotted_name(alias.asname.name) or ""
-                missing = self._missing.get((original_node, bound), [])
-                if missing:
-                    for name in missing:
-                        reason = f"used as {bound}.{name}; {match.target} does not provide it"
-                        self._report(original_node, dotted, name, reason)
+                blockers = self._blocked.get((original_node, bound), [])
+                for name, reason in blockers:
+                    self._report(original_node, dotted, name, reason)
+                if blockers:
                     continue
                 names[index] = alias.with_changes(name=name_expr(match.target))
                 kinds.append("import-as")
@@ -273,6 +318,15 @@ class ImportRewriter(cst.CSTTransformer):
         """``from <legacy> import names``: move the names the shim provides."""
         moved = updated.with_changes(module=name_expr(match.target), relative=())
         if isinstance(updated.names, cst.ImportStar):
+            missing = self._star_missing.get(original, [])
+            for name in missing:
+                reason = (
+                    "read here and bound by nothing else, so it may come from this star import; "
+                    f"{match.target} does not provide it"
+                )
+                self._report(original, absolute, name, reason)
+            if missing:
+                return updated
             self._record(original, "star-import", [moved])
             return moved
         moving: list[int] = []
@@ -309,11 +363,10 @@ class ImportRewriter(cst.CSTTransformer):
                 continue
             bound = alias_name(alias) or name
             bound = bound or name
-            missing = self._missing.get((original, bound), [])
-            if missing:
+            blockers = self._blocked.get((original, bound), [])
+            if blockers:
                 staying.append(index)
-                for attribute in missing:
-                    reason = f"used as {bound}.{attribute}; {match.target} does not provide it"
+                for attribute, reason in blockers:
                     self._report(original, f"{absolute}.{name}", attribute, reason)
                 continue
             new_imports.append(_module_import(match.target, bound))
@@ -385,7 +438,14 @@ class ImportRewriter(cst.CSTTransformer):
 
     def _report(self, original: cst.CSTNode, module: str, name: str, reason: str) -> None:
         position = self.get_metadata(PositionProvider, original)
-        self.unmoved.append(Unmoved(position.start.line, module, name, reason))
+        at_import = isinstance(original, ImportNode)
+        self.unmoved.append(Unmoved(position.start.line, module, name, reason, "import" if at_import else "use"))
+
+
+def _whole_path(read: Read) -> bool:
+    """A string annotation that is exactly the chain read (``"a.b.m.X"``): the string rewrite moves it too."""
+    value = read.node.evaluated_value if isinstance(read.node, cst.SimpleString) else None
+    return isinstance(value, str) and value.strip() == ".".join(read.parts)
 
 
 def _binds_package(node: cst.CSTNode, top: str) -> bool:

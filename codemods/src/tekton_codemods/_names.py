@@ -65,6 +65,17 @@ class Ref:
     code: str
 
 
+@dataclass(frozen=True)
+class Read:
+    """One read that may reach an import's binding: the name read (or the string annotation it is read in),
+    the parts of the name chain it heads (``("m", "X", "y")`` for ``m.X.y()``), and every statement part
+    (imports, assignments, parameters…) that may have bound the name there."""
+
+    node: cst.Name | cst.SimpleString
+    parts: tuple[str, ...]
+    binders: frozenset[cst.CSTNode]
+
+
 @dataclass
 class FileRefs:
     """Every spelling in one file that may reach a legacy module."""
@@ -118,6 +129,19 @@ def _cut(node: _Node, keep: set[cst.BaseStatement]) -> _Node:
         elif isinstance(value, list | tuple) and value and isinstance(value[0], _CLAUSES):
             changes[spec.name] = [_cut(clause, keep) for clause in value]
     return node.with_changes(**changes) if changes else node
+
+
+def _string_chains(node: cst.SimpleString) -> list[str]:
+    """The outermost name chains of a string annotation (``"Optional[m.X]"``: ``Optional``, ``m.X``)."""
+    value = node.evaluated_value
+    try:
+        expression = cst.parse_expression(value.strip()) if isinstance(value, str) else None
+    except cst.ParserSyntaxError:
+        return []
+    chains: list[str] = []
+    if expression is not None:
+        expression.visit(_Chains(chains))
+    return chains
 
 
 def _visible(scope: Scope, head: str) -> set[BaseAssignment]:
@@ -210,33 +234,40 @@ class Names:
     # -- where the bindings of an import are read (scope analysis) --------------------------------------
 
     @functools.cached_property
-    def _reads(self) -> dict[str, list[tuple[cst.Name, Scope]]]:
-        """Every read of a name, by the head of its name chain (``a`` of ``a.b.c``), with the scope it is in."""
-        found: dict[str, list[tuple[cst.Name, Scope]]] = {}
+    def _reads(self) -> dict[str, list[tuple[cst.Name | cst.SimpleString, tuple[str, ...], Scope]]]:
+        """Every read of a name, by the head of its name chain (``a`` of ``a.b.c``): the name read (or the
+        string annotation it is read in), the chain's parts, and the scope it is read in."""
+        found: dict[str, list[tuple[cst.Name | cst.SimpleString, tuple[str, ...], Scope]]] = {}
         scopes = {id(scope): scope for scope in self._scopes.values() if scope is not None}
+        strings: set[cst.SimpleString] = set()
         for scope in scopes.values():
             for access in scope.accesses:
                 head: cst.CSTNode = access.node  # libcst moves it to the attribute when an import binds a dotted name
                 while isinstance(head, cst.Attribute):
                     head = head.value
                 if isinstance(head, cst.Name):
-                    found.setdefault(head.value, []).append((head, access.scope))
+                    parts = (head.value, *(attribute.attr.value for attribute in self.chain(head)))
+                    found.setdefault(head.value, []).append((head, parts, access.scope))
+                elif isinstance(head, cst.SimpleString) and head not in strings:
+                    strings.add(head)  # a string annotation: libcst records each name in it on the string
+                    for chain in _string_chains(head):
+                        parts = tuple(chain.split("."))
+                        found.setdefault(parts[0], []).append((head, parts, access.scope))
         return found
 
-    def reads(self, node: ImportNode, head: str) -> list[tuple[cst.Name, set[cst.CSTNode]]]:
-        """Every read of ``head`` that Python may resolve to the binding the import ``node`` makes of it, with
-        every statement part (imports, assignments, parameters…) that may have bound it there.
+    def reads(self, node: ImportNode, head: str) -> list[Read]:
+        """Every read of ``head`` that Python may resolve to the binding the import ``node`` makes of it.
 
         A read counts wherever the name may stand for that binding — in the import's scope, in nested
         functions that see it, through ``global`` — before or after the import (a loop reads it again).
         libcst's own links are narrower on both counts: they drop bindings made later in the same scope,
         and link ``a.b.c`` to ``import a.b.c`` even in a function whose parameter is ``a``. So the head of
         each read is resolved again here, in the scope it is read in, position-blind."""
-        found: list[tuple[cst.Name, set[cst.CSTNode]]] = []
-        for name, scope in self._reads.get(head, ()):
+        found: list[Read] = []
+        for name, parts, scope in self._reads.get(head, ()):
             binders = {bound for binding in _visible(scope, head) if (bound := _node_of(binding)) is not None}
             if node in binders:
-                found.append((name, binders))
+                found.append(Read(name, parts, frozenset(binders)))
         return found
 
     def chain(self, name: cst.Name) -> list[cst.Attribute]:
@@ -248,9 +279,33 @@ class Names:
             current = parent
         return found
 
+    def spelled(self, read: Read, depth: int) -> cst.Name | cst.Attribute | None:
+        """The node that spells the first ``depth`` parts of ``read`` (``None`` inside a string)."""
+        if not isinstance(read.node, cst.Name):
+            return None
+        return self.chain(read.node)[depth - 2] if depth > 1 else read.node
+
+    def only_tested(self, node: cst.CSTNode) -> bool:
+        """Whether the value of ``node`` is only tested (``if m:``, ``m is None``, ``not m``, ``del m``), so
+        nothing can be read from it through this use."""
+        parent = self._parents.get(node)
+        while isinstance(parent, cst.BooleanOperation) or (
+            isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not)
+        ):
+            if isinstance(parent, cst.UnaryOperation):
+                return True  # ``not m`` is a bool
+            node, parent = parent, self._parents.get(parent)  # ``m and x`` is ``m`` or ``x``: follow it
+        if isinstance(parent, cst.If | cst.While | cst.Assert | cst.IfExp):
+            return parent.test is node
+        return isinstance(parent, cst.Comparison | cst.ComparisonTarget | cst.Del)
+
+    def unbound_names(self) -> set[str]:
+        """Names read somewhere no binding may reach (builtins are bound): what a star import may provide."""
+        return {head for head in self._reads if self.unbound_reads(head)}
+
     def unbound_reads(self, head: str) -> bool:
         """Whether ``head`` is read somewhere no binding may reach (a star import may bind it there)."""
-        return any(_may_be_unbound(scope, head) for _, scope in self._reads.get(head, ()))
+        return any(_may_be_unbound(scope, head) for _, _, scope in self._reads.get(head, ()))
 
     def line(self, node: cst.CSTNode) -> int:
         """The line ``node`` starts on."""
@@ -276,18 +331,11 @@ class Names:
         """For a string annotation (``"LLMAdapter"``, ``"m.LLMAdapter"``): each dotted name it spells, and
         the absolute paths that name has in the scope the string sits in."""
         scope = self._scopes.get(node)
-        value = node.evaluated_value
-        if scope is None or not isinstance(value, str):
+        if scope is None:
             return {}
-        try:
-            expression = cst.parse_expression(value.strip())
-        except cst.ParserSyntaxError:
-            return {}
-        chains: list[str] = []
-        expression.visit(_Chains(chains))
         return {
             chain: {p for p in (self._absolute(q) for q in scope.get_qualified_names_for(chain)) if p}
-            for chain in chains
+            for chain in _string_chains(node)
         }
 
     def _absolute(self, qualified: QualifiedName) -> str | None:

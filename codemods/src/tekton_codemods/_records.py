@@ -24,17 +24,25 @@ class Change:
 
 @dataclass(frozen=True)
 class Unmoved:
-    """A reference that stays on the legacy module, and why (shown to the owner, listed in the report)."""
+    """A reference that stays on the legacy module, and why (shown to the owner, listed in the report).
+    ``site`` says what stays: an ``import`` (the file still imports the legacy module), a dotted ``string``,
+    or a ``use`` through a package."""
 
     line: int
     module: str
     name: str
     reason: str
+    site: Literal["import", "string", "use"] = "import"
 
 
 @dataclass(frozen=True)
 class FileOutcome:
-    """What happened to one file. ``changed`` in check/diff mode means "would change"."""
+    """What happened to one file. ``changed`` in check/diff mode means "would change".
+
+    Its ``unmoved`` records at an ``import`` site mean the file still imports the legacy module: the run
+    compares them across files with the dotted strings other files moved (a ``mock.patch`` on the shim does
+    not reach code that stays on the legacy module).
+    """
 
     path: str
     status: Status

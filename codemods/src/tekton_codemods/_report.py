@@ -6,6 +6,7 @@ added, never renamed, within a version.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 from collections import Counter
@@ -19,6 +20,7 @@ from ._records import FileOutcome
 if TYPE_CHECKING:
     from ._cleanup import LegacyModule
     from ._inventory import FileInventory
+    from ._mapping import MigrationMap
 
 SCHEMA_VERSION = 1
 TOOL = "tekton-migrate"
@@ -56,10 +58,98 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
+@dataclass(frozen=True)
+class Site:
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class SplitPatchTarget:
+    """Dotted strings of a run moved to a shim while some file of the run still imports the legacy module.
+
+    Each file is rewritten on its own, so nothing else sees both sides: a test's
+    ``mock.patch("terma.core.llm_adapter.X")`` becomes ``mock.patch("tekton_llm_shims.terma.X")``, the code it
+    was meant to reach keeps ``import terma.core.llm_adapter`` (a name the shim lacks), and the test stops
+    mocking without failing.
+    """
+
+    module: str
+    shim: str
+    strings: tuple[Site, ...]
+    imports: tuple[Site, ...]
+
+    def message(self) -> str:
+        files = len({site.path for site in self.imports})
+        name = "names" if len(self.strings) == 1 else "name"
+        imports = "imports" if files == 1 else "import"
+        sites = [f"{site} (string)" for site in self.strings] + [f"{site} (import)" for site in self.imports]
+        return (
+            f"{_count(len(self.strings), 'dotted string')} now {name} {self.shim}, but {_count(files, 'file')} "
+            f"still {imports} {self.module} (a mock.patch on the shim does not reach code still on the legacy "
+            f"module): {', '.join(sites)}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "split-patch-target",
+            "module": self.module,
+            "shim": self.shim,
+            "message": self.message(),
+            "strings": [{"path": site.path, "line": site.line} for site in self.strings],
+            "imports": [{"path": site.path, "line": site.line} for site in self.imports],
+        }
+
+
+def split_patch_targets(outcomes: Sequence[FileOutcome], table: MigrationMap) -> list[SplitPatchTarget]:
+    """One warning per legacy module that files of the run moved dotted strings off (``changed`` files
+    only: a failed file kept its strings) while some file keeps an import of it (an ``unmoved`` record at
+    an import site)."""
+    strings: dict[str, set[Site]] = {}
+    shims: dict[str, str] = {}
+    for outcome in outcomes:
+        for change in outcome.changes if outcome.status == "changed" else ():
+            match = table.match(_string_value(change.old)) if change.kind == "string" else None
+            if match is not None:
+                strings.setdefault(match.legacy, set()).add(Site(outcome.path, change.line))
+                shims[match.legacy] = match.shim
+    imports: dict[str, set[Site]] = {}
+    for outcome in outcomes:
+        for record in (u for u in outcome.unmoved if u.site == "import"):
+            match = table.match(record.module)
+            if match is not None and match.legacy in strings:
+                imports.setdefault(match.legacy, set()).add(Site(outcome.path, record.line))
+    return [
+        SplitPatchTarget(legacy, shims[legacy], _sorted(strings[legacy]), _sorted(sites))
+        for legacy, sites in sorted(imports.items())
+    ]
+
+
+def _string_value(code: str) -> str | None:
+    """The value of a string literal as the string rewriter records it (prefix and quotes included)."""
+    try:
+        value = ast.literal_eval(code)
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _sorted(sites: set[Site]) -> tuple[Site, ...]:
+    return tuple(sorted(sites, key=lambda site: (site.path, site.line)))
+
+
 def rewrite_document(
-    mode: str, mapping: Mapping[str, str], outcomes: Sequence[FileOutcome], summary: Summary
+    mode: str,
+    mapping: Mapping[str, str],
+    outcomes: Sequence[FileOutcome],
+    summary: Summary,
+    warnings: Sequence[SplitPatchTarget] = (),
 ) -> dict[str, Any]:
-    """Report of a ``rewrite`` run: every candidate, failure and skipped path, plus the summary."""
+    """Report of a ``rewrite`` run: every candidate, failure and skipped path, the summary, and ``warnings``
+    only when the run has some (like ``doubts`` in the cleanup report)."""
     return {
         "version": SCHEMA_VERSION,
         "tool": TOOL,
@@ -67,6 +157,7 @@ def rewrite_document(
         "mode": mode,
         "mapping": dict(sorted(mapping.items())),
         "files": [_file_entry(outcome) for outcome in outcomes],
+        **({"warnings": [warning.as_dict() for warning in warnings]} if warnings else {}),
         "summary": summary.as_dict(),
     }
 

@@ -69,7 +69,7 @@ def rewrite_source(
     # What the legacy imports' names are read as comes from libcst's scope analysis, run (only if the
     # rewriter asks) on the statements that mention those names: the same analysis on a small copy.
     def wrapper() -> MetadataWrapper:
-        if not focused:
+        if not focused or index.whole:
             return wrap(module, None, package)
         return wrap_statements(module, index.enclosing(index.statements_to_visit(index.relevant)), package)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -64,8 +64,9 @@ def _rewrite_file(path: str, data: bytes, options: RewriteOptions) -> FileOutcom
         result = rewrite_source(source.text, options.table, package=package)
     except (SourceDecodeError, RewriteError) as exc:
         return FileOutcome(path, "failed", error=str(exc))
+    unchanged = FileOutcome(path, "unchanged", result.changes, result.unmoved)
     if not result.changed:
-        return FileOutcome(path, "unchanged", result.changes, result.unmoved)
+        return unchanged
     try:
         new_data = source.encode(result.new_source)
     except UnicodeEncodeError as exc:
@@ -77,14 +78,14 @@ def _rewrite_file(path: str, data: bytes, options: RewriteOptions) -> FileOutcom
         real = Path(os.path.realpath(path))
         refusal = _read_only(real)
         if refusal is not None:
-            return FileOutcome(path, "failed", result.changes, result.unmoved, error=refusal)
+            return replace(unchanged, status="failed", error=refusal)
         try:
             atomic_write(real, new_data, expected=data)
         except OSError as exc:
-            return FileOutcome(path, "failed", result.changes, result.unmoved, error=f"cannot write: {exc}")
+            return replace(unchanged, status="failed", error=f"cannot write: {exc}")
     elif options.mode == "diff":
         diff = unified_diff(path, result.source, result.new_source)
-    return FileOutcome(path, "changed", result.changes, result.unmoved, diff=diff)
+    return replace(unchanged, status="changed", diff=diff)
 
 
 def _read_only(path: Path) -> str | None:

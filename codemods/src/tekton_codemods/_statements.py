@@ -10,6 +10,7 @@ module once, that is most of the file.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -20,6 +21,7 @@ from ._mapping import MigrationMap
 from ._modules import resolve_relative
 
 ImportNode = cst.Import | cst.ImportFrom
+_DOTTED_WORD = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 
 
 @dataclass
@@ -28,8 +30,11 @@ class StatementIndex:
     names each statement mentions (the innermost statement around each name); ``parents``: each statement's
     enclosing statement; ``imports``: the import nodes that concern a legacy module;
     ``relevant``: the names those imports bind, and the names a star import from a legacy module's parent
-    package may bind; ``chains``: every dotted name chain read outside an import (``m.X.y``), whatever it
-    stands for — a superset of the reads of any one binding, so a question it settles needs no analysis."""
+    package may bind. ``chains`` (every dotted name chain outside an import, ``m.X.y``, and every dotted
+    word in a string, where an annotation may spell one) and ``bare`` (every name not followed by an
+    attribute) are what the file spells, whatever it stands for: a superset of the reads of any one
+    binding, so a question they settle needs no scope analysis. ``whole``: a star import of a legacy
+    module may bind any name, so the analysis must see the whole module."""
 
     marked: set[cst.BaseStatement] = field(default_factory=set)
     heads: dict[cst.BaseStatement, set[str]] = field(default_factory=dict)
@@ -37,10 +42,21 @@ class StatementIndex:
     imports: list[ImportNode] = field(default_factory=list)
     relevant: set[str] = field(default_factory=set)
     chains: set[str] = field(default_factory=set)
+    bare: set[str] = field(default_factory=set)
+    whole: bool = False
+    statement_of: dict[ImportNode, cst.BaseStatement | None] = field(default_factory=dict)
 
     def statements_to_visit(self, names: set[str]) -> set[cst.BaseStatement]:
         """Statements the rewriter must see: imports, legacy strings, and mentions of ``names``."""
         return self.marked | {statement for statement, heads in self.heads.items() if heads & names}
+
+    def in_class_body(self, node: ImportNode) -> bool:
+        """Whether ``node`` runs in a class body (its names become attributes of the class and its instances)."""
+        statement = self.statement_of.get(node)
+        current = self.parents.get(statement) if statement is not None else None
+        while current is not None and not isinstance(current, cst.FunctionDef | cst.ClassDef):
+            current = self.parents.get(current)
+        return isinstance(current, cst.ClassDef)
 
     def enclosing(self, statements: set[cst.BaseStatement]) -> set[cst.BaseStatement]:
         """``statements`` and every statement around them (the path a traversal must open to reach them)."""
@@ -149,7 +165,9 @@ class _Collector:
         kind = type(node)
         # Exact classes (compared with ``is``, no ABC check); ``cast`` costs nothing at run time.
         if kind is cst.Name:
-            self._head(cast(cst.Name, node).value)
+            value = cast(cst.Name, node).value
+            self._head(value)
+            self.index.bare.add(value)
         elif kind is cst.Attribute:
             attribute = cast(cst.Attribute, node)
             dotted = dotted_name(attribute)
@@ -161,8 +179,7 @@ class _Collector:
         elif kind is cst.Arg:
             return [cast(cst.Arg, node).value]  # a keyword (``f(terma=1)``) names a parameter, not a variable
         elif kind is cst.SimpleString:
-            if any(segment in cast(cst.SimpleString, node).value for segment in self.segments):
-                self._mark()
+            self._string(cast(cst.SimpleString, node).value)
         elif kind is cst.Import:
             self._import(cast(cst.Import, node))
             return []  # the dotted names inside are handled whole, not as attribute uses
@@ -170,6 +187,14 @@ class _Collector:
             self._import_from(cast(cst.ImportFrom, node))
             return []
         return None
+
+    def _string(self, text: str) -> None:
+        if any(segment in text for segment in self.segments):
+            self._mark()
+        if "." in text:  # an annotation may spell a chain: its head is mentioned, as far as the index knows
+            for word in _DOTTED_WORD.findall(text):
+                self.index.chains.add(word)
+                self._head(word)
 
     def _mark(self) -> None:
         if self.statement is not None:
@@ -207,7 +232,9 @@ class _Collector:
             for alias in ([] if isinstance(node.names, cst.ImportStar) else node.names)
             if (name := alias_name(alias) or dotted_name(alias.name)) is not None
         ]
-        if star and absolute is not None and self.table is not None:
+        if star and absolute is not None and self.table is not None and self.table.match(absolute) is not None:
+            self.index.whole = True
+        elif star and absolute is not None and self.table is not None:
             # ``from terma.core import *`` may bind ``llm_adapter``: the uses of that leaf matter too.
             bound += self.table.leaves_under(absolute)
         self._bound(node, bound, concerns)
@@ -223,4 +250,5 @@ class _Collector:
         if concerns:
             self._mark()
             self.index.imports.append(node)
+            self.index.statement_of[node] = self.statement
             self.index.relevant.update(names)

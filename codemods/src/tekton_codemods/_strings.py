@@ -53,13 +53,14 @@ class StringRefRewriter(cst.CSTTransformer):
             return updated_node
         line = self.get_metadata(PositionProvider, original_node).start.line
         if original_node in self._logger_names:
-            self.unmoved.append(Unmoved(line, match.legacy, body, "logger name; the shims keep legacy logger names"))
+            reason = "logger name; the shims keep legacy logger names"
+            self.unmoved.append(Unmoved(line, match.legacy, body, reason, "string"))
             return updated_node
         rest = body[len(match.legacy) + 1 :] if len(body) > len(match.legacy) else ""
         first = rest.split(".", 1)[0]
         key_match = self.table.match(match.legacy)  # provides applies to names of the mapped module
         if first and key_match is not None and not self.table.provides_name(key_match, first):
-            self.unmoved.append(Unmoved(line, match.legacy, first, f"{match.shim} does not provide it"))
+            self.unmoved.append(Unmoved(line, match.legacy, first, f"{match.shim} does not provide it", "string"))
             return updated_node
         new_body = match.shim + body[len(match.legacy) :]
         quote = original_node.quote

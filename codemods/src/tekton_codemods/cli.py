@@ -1,8 +1,9 @@
 """``tekton-migrate``: the command line over discovery, prefilter, rewrite, inventory and cleanup.
 
 Exit status is part of the interface (CI depends on it): 0 done or nothing to do, 1 ``--check`` found
-files to change, 2 any file failed or the configuration is invalid. libcst is imported only once a
-candidate needs it (the stdlib pre-pass settles the rest), so a clean tree costs little more than reading it.
+files to change, 2 any file failed or the configuration is invalid; warnings (like ``left on`` lines) never
+change it. libcst is imported only once a candidate needs it (the stdlib pre-pass settles the rest), so a
+clean tree costs little more than reading it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +27,15 @@ from ._prefilter import Prefilter
 from ._progress import Progress, progress, wants_bar
 from ._pyproject import find_pyproject, load_settings
 from ._records import FileOutcome
-from ._report import Summary, cleanup_document, inventory_document, inventory_text, rewrite_document, write_json
+from ._report import (
+    Summary,
+    cleanup_document,
+    inventory_document,
+    inventory_text,
+    rewrite_document,
+    split_patch_targets,
+    write_json,
+)
 from ._scan import Candidate, read_candidates
 
 if TYPE_CHECKING:
@@ -186,8 +196,13 @@ def _rewrite(args: argparse.Namespace, settings: Settings, started: float) -> in
     verb = {"write": "rewrote", "check": "would rewrite", "diff": "would rewrite"}[mode]
     for outcome in outcomes:
         _print_outcome(outcome, verb, mode)
+    # Decided per file (in worker processes with -j); only the whole run sees both sides of a split.
+    warnings = split_patch_targets(outcomes, settings.table)
+    for warning in warnings:
+        _err(f"tekton-migrate: warning: {warning.message()}")
     summary = _summary(found, len(candidates), outcomes, started)
-    report_ok = _write_report(args.report, lambda: rewrite_document(mode, settings.table.mapping, outcomes, summary))
+    document = partial(rewrite_document, mode, settings.table.mapping, outcomes, summary, warnings)
+    report_ok = _write_report(args.report, document)
     _err(summary.line())
     if summary.failed or not report_ok:
         return EXIT_FAILED

@@ -150,3 +150,16 @@ def test_strings_of_a_file_that_failed_do_not_count(tree, cli) -> None:
     assert f"{test}: error: file is read-only" in result.err
     assert test.read_text() == TEST
     assert _warnings(result.err) == []
+
+
+def test_use_through_the_package_counts_as_staying_on_the_legacy_module(tree, cli) -> None:
+    """``core.llm_adapter.X`` after ``from terma import core`` stays on the legacy module too (reported as
+    a use, not an import): the moved patch target no longer reaches it."""
+    prod = "from terma import core\n\n\ndef go():\n    return [core.llm_adapter.LLMAdapter().analyze_command()]\n"
+    root = _tree(tree, prod)
+    result = cli("rewrite", "--check", root)
+    test, prod_path = root / "terma/app/test_prod.py", root / "terma/app/prod.py"
+    assert _warnings(result.err) == [
+        "tekton-migrate: warning: 1 dotted string now names tekton_llm_shims.terma, but 1 file still imports "
+        f"terma.core.llm_adapter {HINT}: {test}:7 (string), {prod_path}:5 (import)"
+    ]

@@ -521,6 +521,7 @@ def test_a_file_spelling_only_provided_names_needs_no_scope_analysis(monkeypatch
 # -- a module binding that escapes may have any name read from it later ----------------------------------
 
 VALUE = "(used as a value (passed on or stored), so any name may be read from it)"
+FROM_STAR = "(read where it may come from this star import; tekton_llm_shims.terma does not provide it)"
 ESCAPES = {
     "getattr-with-a-literal": left(
         'import terma.core.llm_adapter as m\n\nhelper = getattr(m, "helper")\n',
@@ -561,8 +562,46 @@ ESCAPES = {
     ),
     "star-import-of-the-module-with-a-name-only-it-may-bind": left(
         "from terma.core.llm_adapter import *\n\nadapter = LLMAdapter()\nhelper()\n",
-        "1: left on terma.core.llm_adapter: helper (read here and bound by nothing else, so it may come from "
-        "this star import; tekton_llm_shims.terma does not provide it)",
+        f"1: left on terma.core.llm_adapter: helper {FROM_STAR}",
+    ),
+    "star-import-name-read-before-the-module-defines-it": left(
+        "from terma.core.llm_adapter import *\n\n_orig = helper\n\n\ndef helper():\n    return _orig()\n",
+        f"1: left on terma.core.llm_adapter: helper {FROM_STAR}",
+    ),
+    "star-import-name-bound-only-in-a-fallback": left(
+        'from terma.core.llm_adapter import *\n\ntry:\n    VALUE\nexcept NameError:\n    VALUE = "default"\n',
+        f"1: left on terma.core.llm_adapter: VALUE {FROM_STAR}",
+    ),
+    "string-annotation-with-spaces-around-the-dot": left(
+        'import terma.core.llm_adapter as m\n\n\ndef f(callback: "m . helper") -> None:\n    pass\n',
+        f"1: {HELPER}",
+    ),
+    "string-annotation-spelled-with-an-escape": left(
+        'import terma.core.llm_adapter as m\n\n\ndef f(callback: "\\x6d.helper") -> None:\n    pass\n',
+        f"1: {HELPER}",
+    ),
+    "class-body-import-read-through-a-call": left(
+        "class C:\n    import terma.core.llm_adapter as m\n\n\ndef run():\n    return C().m.helper()\n",
+        "2: left on terma.core.llm_adapter: m "
+        "(imported in a class body and read through an object the rewrite cannot follow)",
+    ),
+    "membership-test-hands-the-module-on": left(
+        "import terma.core.llm_adapter as m\n\nSEEN = set()\nprint(m in SEEN)\n",
+        f"1: left on terma.core.llm_adapter: m {VALUE}",
+    ),
+    "names-read-dynamically": left(
+        'import terma.core.llm_adapter as m\n\nadapter = m.LLMAdapter()\nhelper = eval("m.helper")\n',
+        "1: left on terma.core.llm_adapter: m "
+        "(the file reads names dynamically (eval, exec, globals, sys.modules…), where no analysis follows)",
+    ),
+    "whole-path-annotation-while-the-import-stays": left(
+        "import terma.core.llm_adapter\n\n\n"
+        'def f(b: "terma.core.llm_adapter.LLMAdapter") -> None:\n    pass\n\n\n'
+        "terma.core.llm_adapter.helper()\n",
+        "1: left on terma.core.llm_adapter: helper "
+        "(used as terma.core.llm_adapter.helper; tekton_llm_shims.terma does not provide it)",
+        "4: left on terma.core.llm_adapter: terma.core.llm_adapter.LLMAdapter "
+        "(string annotation; nothing here imports tekton_llm_shims, so tekton_llm_shims.terma would not resolve)",
     ),
 }
 
@@ -589,6 +628,11 @@ ONLY_TESTED = {
     ),
     "truth-test-and-not": "import terma.core.llm_adapter as m\n\nif m and not m:\n    pass\nassert m\n",
     "star-import-whose-names-the-shim-provides": "from terma.core.llm_adapter import *\n\nadapter = LLMAdapter()\n",
+    "star-import-with-module-names-and-builtins": (
+        "import logging\nfrom terma.core.llm_adapter import *\n\n\n"
+        "def run():\n    logging.info(len([]))\n    return LLMAdapter()\n"
+    ),
+    "identity-test-against-none": "import terma.core.llm_adapter as m\n\nif m is None or None is not m:\n    pass\n",
 }
 
 

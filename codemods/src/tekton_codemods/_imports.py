@@ -54,7 +54,6 @@ class ImportRewriter(cst.CSTTransformer):
         self._star_missing: dict[cst.ImportFrom, list[str]] = {}
         self._moving: dict[tuple[cst.Import, str], str] = {}  # ``import a.b.m`` that moves -> its target
         self._plain_moves: dict[cst.CSTNode, str] = {}  # each read of ``a.b.m`` through one -> its target
-        self._plain_blocked: dict[tuple[cst.Import, str], list[tuple[str, str]]] = {}
         self._legacy_reads: set[cst.CSTNode] = set()  # every read of a legacy module a plain import binds
         self._package_roots: set[str] = set()
         self._star_leaves: dict[cst.ImportFrom, list[str]] = {}
@@ -76,6 +75,10 @@ class ImportRewriter(cst.CSTTransformer):
                 self._prepare_import_from(node)
         self._decide_plain_imports(plain)
 
+    def bound_packages(self) -> set[str]:
+        """Top-level packages the rewritten file binds by a moved plain import (``tekton_llm_shims``)."""
+        return {target.split(".", 1)[0] for target in self._moving.values()}
+
     def watched_names(self) -> set[str]:
         """Names whose attribute chains this rewriter may change or report (after :meth:`prepare`)."""
         moving = {dotted.split(".", 1)[0] for (node, dotted) in self._moving}
@@ -85,10 +88,10 @@ class ImportRewriter(cst.CSTTransformer):
         plain: list[tuple[cst.Import, str, ModuleMatch]] = []
         for alias in node.names:
             dotted = dotted_name(alias.name)
-            match = self.table.match(dotted)
-            bound = alias_name(alias)
             if dotted is None:
                 continue
+            match = self.table.match(dotted)
+            bound = alias_name(alias)
             if match is None:
                 if self._above_legacy(dotted if bound else dotted.split(".", 1)[0]):
                     self._package_roots.add(bound or dotted.split(".", 1)[0])
@@ -103,10 +106,10 @@ class ImportRewriter(cst.CSTTransformer):
         absolute = resolve_relative(self.package, len(node.relative), module)
         match = self.table.match(absolute)
         if isinstance(node.names, cst.ImportStar) and match is not None and match.shim in self.table.provides:
-            # It may bind any name of the legacy module; a name read that nothing else binds may be one.
-            unbound = self._need_names().unbound_names()
-            dunder = {name for name in unbound if name.startswith("__") and name.endswith("__")}
-            self._star_missing[node] = sorted(n for n in unbound - dunder if not self.table.provides_name(match, n))
+            # It may bind any name of the legacy module: a name read that it may provide must be the shim's too.
+            names = self._need_names().star_names(node)
+            dunder = {name for name in names if name.startswith("__") and name.endswith("__")}
+            self._star_missing[node] = sorted(n for n in names - dunder if not self.table.provides_name(match, n))
         if absolute is None or match is not None:
             return  # reported as unresolved, or moved by name: no binding of a module to follow
         if isinstance(node.names, cst.ImportStar):
@@ -136,7 +139,7 @@ class ImportRewriter(cst.CSTTransformer):
             self._legacy_reads.update(chain for chain, _ in self._chains(node, dotted))
             blockers = self._blockers(match, node, dotted)
             if blockers:
-                self._plain_blocked[(node, dotted)] = blockers
+                self._blocked[(node, dotted)] = blockers
             else:
                 self._moving[(node, dotted)] = match.target
         movers = {node for node, _ in self._moving}
@@ -145,7 +148,7 @@ class ImportRewriter(cst.CSTTransformer):
             reason = self._plain_conflict(node, top, movers)
             if reason is not None:
                 del self._moving[(node, dotted)]
-                self._plain_blocked[(node, dotted)] = [(top, reason)]
+                self._blocked[(node, dotted)] = [(top, reason)]
         for (node, dotted), target in self._moving.items():
             self._plain_moves.update((chain, target) for chain, _ in self._chains(node, dotted))
 
@@ -182,6 +185,10 @@ class ImportRewriter(cst.CSTTransformer):
             return []
         wanted = tuple(bound.split("."))
         found: dict[str, str] = {}
+        if self._index.bare & _DYNAMIC or any(chain.startswith("sys.modules") for chain in self._index.chains):
+            found[bound] = (
+                "the file reads names dynamically (eval, exec, globals, sys.modules…), where no analysis follows"
+            )
         for read in self._need_names().reads(node, wanted[0]):
             if read.parts[: len(wanted)] != wanted:
                 continue
@@ -206,7 +213,10 @@ class ImportRewriter(cst.CSTTransformer):
         """Whether what the file spells already shows the binding can move, with no scope analysis: it never
         spells a missing name after ``bound.``, never uses ``bound`` bare, and is not in a class body.
         Scope analysis can only take reads away, so it could not find a problem either."""
-        if "." in bound or bound in self._index.bare or self._index.in_class_body(node):
+        index = self._index
+        if "." in bound or bound in index.bare or bound in index.words or index.in_class_body(node):
+            return False
+        if index.bare & _DYNAMIC or any(chain.startswith("sys.modules") for chain in index.chains):
             return False
         prefix = bound + "."
         spelled = {chain[len(prefix) :].split(".", 1)[0] for chain in self._index.chains if chain.startswith(prefix)}
@@ -217,6 +227,8 @@ class ImportRewriter(cst.CSTTransformer):
         scope analysis follows it: every spelled chain with ``m`` after its head counts."""
         head = bound.split(".", 1)[0]
         found: dict[str, str] = {}
+        if head in self._index.members:  # ``C().m``, ``type(self).m``, ``super().m``
+            found[bound] = "imported in a class body and read through an object the rewrite cannot follow"
         for chain in self._index.chains:
             parts = chain.split(".")
             for at in range(1, len(parts)):
@@ -256,7 +268,7 @@ class ImportRewriter(cst.CSTTransformer):
                 names[index] = alias.with_changes(name=name_expr(self._moving[(original_node, dotted)]))
                 kinds.append("import")
             else:
-                for name, reason in self._plain_blocked.get((original_node, dotted), ()):
+                for name, reason in self._blocked.get((original_node, dotted), ()):
                     self._report(original_node, dotted, name, reason)
         if not kinds:
             return updated_node
@@ -321,7 +333,7 @@ class ImportRewriter(cst.CSTTransformer):
             missing = self._star_missing.get(original, [])
             for name in missing:
                 reason = (
-                    "read here and bound by nothing else, so it may come from this star import; "
+                    "read where it may come from this star import; "
                     f"{match.target} does not provide it"
                 )
                 self._report(original, absolute, name, reason)
@@ -362,7 +374,6 @@ class ImportRewriter(cst.CSTTransformer):
                 staying.append(index)
                 continue
             bound = alias_name(alias) or name
-            bound = bound or name
             blockers = self._blocked.get((original, bound), [])
             if blockers:
                 staying.append(index)
@@ -440,6 +451,10 @@ class ImportRewriter(cst.CSTTransformer):
         position = self.get_metadata(PositionProvider, original)
         at_import = isinstance(original, ImportNode)
         self.unmoved.append(Unmoved(position.start.line, module, name, reason, "import" if at_import else "use"))
+
+
+# Calls that read a module's names by a string or a dict, where no analysis follows.
+_DYNAMIC = frozenset({"eval", "exec", "globals", "locals", "vars"})
 
 
 def _whole_path(read: Read) -> bool:

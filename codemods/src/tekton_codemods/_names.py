@@ -28,9 +28,11 @@ import libcst as cst
 from libcst.helpers import ModuleNameAndPackage
 from libcst.metadata import (
     BaseAssignment,
+    BuiltinScope,
     ClassScope,
     CodeRange,
     FullyQualifiedNameProvider,
+    GlobalScope,
     MetadataWrapper,
     ParentNodeProvider,
     PositionProvider,
@@ -44,13 +46,13 @@ from ._dotted import dotted_name
 from ._mapping import MigrationMap, is_dotted_name
 from ._modules import resolve_relative
 from ._statements import ImportNode
+from ._strings import LOGGER_KEYWORDS
 
 RefKind = Literal["import", "name", "string", "prefix", "unresolved"]
 
 # Calls whose second argument names an attribute of their first.
 _ATTRIBUTE_CALLS = frozenset({"getattr", "setattr", "hasattr", "delattr", "object"})
 _IMPORT_CALLS = frozenset({"import_module", "__import__"})
-_LOGGER_KEYWORDS = frozenset({"logger", "logger_name"})
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,11 @@ def _string_chains(node: cst.SimpleString) -> list[str]:
     if expression is not None:
         expression.visit(_Chains(chains))
     return chains
+
+
+def _constant(node: cst.CSTNode) -> bool:
+    """``None``, ``True`` or ``False``: what an identity test of a module is against when it only tests."""
+    return isinstance(node, cst.Name) and node.value in ("None", "True", "False")
 
 
 def _visible(scope: Scope, head: str) -> set[BaseAssignment]:
@@ -286,8 +293,9 @@ class Names:
         return self.chain(read.node)[depth - 2] if depth > 1 else read.node
 
     def only_tested(self, node: cst.CSTNode) -> bool:
-        """Whether the value of ``node`` is only tested (``if m:``, ``m is None``, ``not m``, ``del m``), so
-        nothing can be read from it through this use."""
+        """Whether the value of ``node`` is only tested for truth or identity (``if m:``, ``not m``,
+        ``m is None``, ``del m``), so nothing can be read from it through this use. ``m == x`` and ``m in x``
+        hand it to user code, and are not."""
         parent = self._parents.get(node)
         while isinstance(parent, cst.BooleanOperation) or (
             isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not)
@@ -297,11 +305,70 @@ class Names:
             node, parent = parent, self._parents.get(parent)  # ``m and x`` is ``m`` or ``x``: follow it
         if isinstance(parent, cst.If | cst.While | cst.Assert | cst.IfExp):
             return parent.test is node
-        return isinstance(parent, cst.Comparison | cst.ComparisonTarget | cst.Del)
+        if isinstance(parent, cst.Comparison) and parent.left is node:
+            pairs = [(target.operator, target.comparator) for target in parent.comparisons]
+        elif isinstance(parent, cst.ComparisonTarget) and parent.comparator is node:
+            comparison = self._parents.get(parent)
+            other = comparison.left if isinstance(comparison, cst.Comparison) else node
+            pairs = [(parent.operator, other)]
+        else:
+            return isinstance(parent, cst.Del)
+        return all(isinstance(op, cst.Is | cst.IsNot) and _constant(other) for op, other in pairs)
 
-    def unbound_names(self) -> set[str]:
-        """Names read somewhere no binding may reach (builtins are bound): what a star import may provide."""
-        return {head for head in self._reads if self.unbound_reads(head)}
+    def star_names(self, star: cst.ImportFrom) -> set[str]:
+        """Names a read may take from the module-level ``from … import *`` statement ``star``: every name read
+        after it that no unconditional module-level binding surely provides — one before the read, for a read
+        at import time (module and class bodies, defaults, decorators); one anywhere, for a read in a
+        function body. A binding under ``if``/``try``, or made through ``global`` in a function, may not have
+        run. A binding before the star import counts too: a star import that rebinds it (a legacy module's own
+        ``import os``) gives it the same value; and so do builtins (no legacy adapter redefines one)."""
+        order = {id(statement): at for at, statement in enumerate(self._wrapper.module.body)}
+        at_star = order[id(self._top(star)[0])]
+        found: set[str] = set()
+        for head, reads in self._reads.items():
+            for node, _, scope in reads:
+                bindings = _visible(scope, head)
+                local = any(not isinstance(b.scope, GlobalScope | BuiltinScope) for b in bindings)
+                if local and not (isinstance(scope, ClassScope) and head in scope.assignments):
+                    continue  # a local of the function that reads it
+                top, deferred = self._top(node)
+                at_read = order[id(top)]
+                if not deferred and at_read < at_star:
+                    continue  # read before the star import ran
+                if not any(self._provides(b, None if deferred else at_read, order) for b in bindings):
+                    found.add(head)
+                    break
+        return found
+
+    def _provides(self, binding: BaseAssignment, before: int | None, order: dict[int, int]) -> bool:
+        """``binding`` is an unconditional module-level one, made before the statement at ``before``."""
+        node = _node_of(binding)
+        if isinstance(binding.scope, BuiltinScope):
+            return True
+        if node is None or not isinstance(binding.scope, GlobalScope):
+            return False
+        top, deferred = self._top(node)
+        return not deferred and self._unconditional(node, top) and (before is None or order[id(top)] < before)
+
+    def _top(self, node: cst.CSTNode) -> tuple[cst.CSTNode, bool]:
+        """The module-level statement around ``node``, and whether ``node`` runs later than that statement
+        (in the body of a function or lambda)."""
+        deferred = False
+        current = node
+        while not isinstance(parent := self._parents.get(current), cst.Module) and parent is not None:
+            if isinstance(parent, cst.FunctionDef | cst.Lambda) and current is parent.body:
+                deferred = True
+            current = parent
+        return current, deferred
+
+    def _unconditional(self, node: cst.CSTNode, top: cst.CSTNode) -> bool:
+        """No ``if``/``try``/loop/``with``/``match`` between the module level and ``node``."""
+        current: cst.CSTNode | None = node
+        while current is not None and current is not top:
+            current = self._parents.get(current)
+            if isinstance(current, cst.BaseCompoundStatement) and current is not node:
+                return False
+        return not (isinstance(top, cst.BaseCompoundStatement) and top is not node)
 
     def unbound_reads(self, head: str) -> bool:
         """Whether ``head`` is read somewhere no binding may reach (a star import may bind it there)."""
@@ -441,7 +508,7 @@ class _Resolver(cst.CSTVisitor):
             self._quiet.add(node.args[0].value)
         for arg in node.args:
             keyword = arg.keyword.value if arg.keyword is not None else None
-            if keyword in _LOGGER_KEYWORDS and isinstance(arg.value, cst.SimpleString):
+            if keyword in LOGGER_KEYWORDS and isinstance(arg.value, cst.SimpleString):
                 self._quiet.add(arg.value)
         positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
         keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}

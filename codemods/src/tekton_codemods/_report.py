@@ -106,8 +106,8 @@ class SplitPatchTarget:
 
 def split_patch_targets(outcomes: Sequence[FileOutcome], table: MigrationMap) -> list[SplitPatchTarget]:
     """One warning per legacy module that files of the run moved dotted strings off (``changed`` files
-    only: a failed file kept its strings) while some file keeps an import of it (an ``unmoved`` record at
-    an import site)."""
+    only: a failed file kept its strings) while some file keeps an import of it or reaches it through its
+    package (an ``unmoved`` record at an import or use site)."""
     strings: dict[str, set[Site]] = {}
     shims: dict[str, str] = {}
     for outcome in outcomes:
@@ -118,7 +118,7 @@ def split_patch_targets(outcomes: Sequence[FileOutcome], table: MigrationMap) ->
                 shims[match.legacy] = match.shim
     imports: dict[str, set[Site]] = {}
     for outcome in outcomes:
-        for record in (u for u in outcome.unmoved if u.site == "import"):
+        for record in (u for u in outcome.unmoved if u.site != "string"):
             match = table.match(record.module)
             if match is not None and match.legacy in strings:
                 imports.setdefault(match.legacy, set()).add(Site(outcome.path, record.line))

@@ -74,6 +74,7 @@ def rewrite_source(
         return wrap_statements(module, index.enclosing(index.statements_to_visit(index.relevant)), package)
 
     imports.prepare(index, Names(wrapper, package, None))
+    strings.bound_packages, strings.legacy_bound = imports.bound_packages(), index.relevant
     # Only the statements that hold an import, a legacy string or a use of a name the rewriter watches are
     # visited (with the statements around them), and positions are computed for those alone: on a big
     # file that mentions a legacy module once, that is most of the cost of a parse saved. Both

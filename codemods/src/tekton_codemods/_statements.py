@@ -21,7 +21,7 @@ from ._mapping import MigrationMap
 from ._modules import resolve_relative
 
 ImportNode = cst.Import | cst.ImportFrom
-_DOTTED_WORD = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+_WORD = re.compile(r"[A-Za-z_]\w*")
 
 
 @dataclass
@@ -30,11 +30,12 @@ class StatementIndex:
     names each statement mentions (the innermost statement around each name); ``parents``: each statement's
     enclosing statement; ``imports``: the import nodes that concern a legacy module;
     ``relevant``: the names those imports bind, and the names a star import from a legacy module's parent
-    package may bind. ``chains`` (every dotted name chain outside an import, ``m.X.y``, and every dotted
-    word in a string, where an annotation may spell one) and ``bare`` (every name not followed by an
-    attribute) are what the file spells, whatever it stands for: a superset of the reads of any one
-    binding, so a question they settle needs no scope analysis. ``whole``: a star import of a legacy
-    module may bind any name, so the analysis must see the whole module."""
+    package may bind. ``chains`` (every pure dotted name chain outside an import, ``m.X.y``), ``bare``
+    (every name not followed by an attribute), ``members`` (attribute names read off anything else,
+    ``C().m``) and ``words`` (every identifier in a string: an annotation may name anything) are what the
+    file spells, whatever it stands for: a superset of the reads of any one binding, so a question they
+    settle needs no scope analysis. ``whole``: a star import of a legacy module may bind any name, so the
+    analysis must see the whole module."""
 
     marked: set[cst.BaseStatement] = field(default_factory=set)
     heads: dict[cst.BaseStatement, set[str]] = field(default_factory=dict)
@@ -43,6 +44,8 @@ class StatementIndex:
     relevant: set[str] = field(default_factory=set)
     chains: set[str] = field(default_factory=set)
     bare: set[str] = field(default_factory=set)
+    members: set[str] = field(default_factory=set)
+    words: set[str] = field(default_factory=set)
     whole: bool = False
     statement_of: dict[ImportNode, cst.BaseStatement | None] = field(default_factory=dict)
 
@@ -172,6 +175,7 @@ class _Collector:
             attribute = cast(cst.Attribute, node)
             dotted = dotted_name(attribute)
             if dotted is None:
+                self.index.members.add(attribute.attr.value)
                 return [attribute.value]  # ``f().attr``: the attribute name is not a use of a variable ``attr``
             self._head(dotted)
             self.index.chains.add(dotted)
@@ -179,7 +183,7 @@ class _Collector:
         elif kind is cst.Arg:
             return [cast(cst.Arg, node).value]  # a keyword (``f(terma=1)``) names a parameter, not a variable
         elif kind is cst.SimpleString:
-            self._string(cast(cst.SimpleString, node).value)
+            self._string(cast(cst.SimpleString, node))
         elif kind is cst.Import:
             self._import(cast(cst.Import, node))
             return []  # the dotted names inside are handled whole, not as attribute uses
@@ -188,13 +192,16 @@ class _Collector:
             return []
         return None
 
-    def _string(self, text: str) -> None:
+    def _string(self, node: cst.SimpleString) -> None:
+        text = node.value
         if any(segment in text for segment in self.segments):
             self._mark()
-        if "." in text:  # an annotation may spell a chain: its head is mentioned, as far as the index knows
-            for word in _DOTTED_WORD.findall(text):
-                self.index.chains.add(word)
-                self._head(word)
+        if "\\" in text:  # an escape may spell a name (``"\\x6d.helper"``): read what the string holds
+            value = node.evaluated_value
+            text = value if isinstance(value, str) else ""
+        for word in set(_WORD.findall(text)):  # a string annotation mentions its names, as far as we know
+            self.index.words.add(word)
+            self._head(word)
 
     def _mark(self) -> None:
         if self.statement is not None:

@@ -13,10 +13,10 @@ import libcst as cst
 from libcst.metadata import PositionProvider
 
 from ._dotted import code_of
-from ._mapping import MigrationMap, is_dotted_name
+from ._mapping import MigrationMap, ModuleMatch, is_dotted_name
 from ._records import Change, Unmoved
 
-_LOGGER_KEYWORDS = frozenset({"logger", "logger_name"})
+LOGGER_KEYWORDS = frozenset({"logger", "logger_name"})
 
 
 class StringRefRewriter(cst.CSTTransformer):
@@ -30,6 +30,19 @@ class StringRefRewriter(cst.CSTTransformer):
         self.changes: list[Change] = []
         self.unmoved: list[Unmoved] = []
         self._logger_names: set[cst.CSTNode] = set()
+        self._annotations = 0
+        # Set by the caller: a string annotation is resolved in the module's names, so where the legacy
+        # path resolves today (a name an import of a legacy module binds, ``legacy_bound``), it may name the
+        # shim only when the rewritten file binds the shim's package (``bound_packages``).
+        self.legacy_bound: set[str] = set()
+        self.bound_packages: set[str] = set()
+
+    def visit_Annotation(self, node: cst.Annotation) -> None:
+        self._annotations += 1
+
+    def leave_Annotation(self, original_node: cst.Annotation, updated_node: cst.Annotation) -> cst.Annotation:
+        self._annotations -= 1
+        return updated_node
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -38,32 +51,37 @@ class StringRefRewriter(cst.CSTTransformer):
         if is_get_logger and node.args and node.args[0].keyword is None:
             self._logger_names.add(node.args[0].value)
         for arg in node.args:
-            if arg.keyword is not None and arg.keyword.value in _LOGGER_KEYWORDS:
+            if arg.keyword is not None and arg.keyword.value in LOGGER_KEYWORDS:
                 self._logger_names.add(arg.value)
 
     def leave_SimpleString(self, original_node: cst.SimpleString, updated_node: cst.SimpleString) -> cst.BaseExpression:
-        prefix = original_node.prefix
-        if "b" in prefix.lower():
-            return updated_node
         body = original_node.raw_value
-        if not is_dotted_name(body):
-            return updated_node
-        match = self.table.match(body)
+        match = self.table.match(body) if is_dotted_name(body) and "b" not in original_node.prefix.lower() else None
         if match is None:
             return updated_node
         line = self.get_metadata(PositionProvider, original_node).start.line
-        if original_node in self._logger_names:
-            reason = "logger name; the shims keep legacy logger names"
-            self.unmoved.append(Unmoved(line, match.legacy, body, reason, "string"))
+        left = self._left(original_node, body, match)
+        if left is not None:
+            self.unmoved.append(Unmoved(line, match.legacy, left[0], left[1], "string"))
             return updated_node
-        rest = body[len(match.legacy) + 1 :] if len(body) > len(match.legacy) else ""
-        first = rest.split(".", 1)[0]
-        key_match = self.table.match(match.legacy)  # provides applies to names of the mapped module
-        if first and key_match is not None and not self.table.provides_name(key_match, first):
-            self.unmoved.append(Unmoved(line, match.legacy, first, f"{match.shim} does not provide it", "string"))
-            return updated_node
+        prefix = original_node.prefix
         new_body = match.shim + body[len(match.legacy) :]
         quote = original_node.quote
         result = updated_node.with_changes(value=f"{prefix}{quote}{new_body}{quote}")
         self.changes.append(Change(line, line, "string", code_of(original_node), code_of(result)))
         return result
+
+    def _left(self, node: cst.SimpleString, body: str, match: ModuleMatch) -> tuple[str, str] | None:
+        """Why the dotted string ``body`` stays on the legacy module, as (name reported, reason)."""
+        if node in self._logger_names:
+            return body, "logger name; the shims keep legacy logger names"
+        rest = body[len(match.legacy) + 1 :] if len(body) > len(match.legacy) else ""
+        first = rest.split(".", 1)[0]
+        key_match = self.table.match(match.legacy)  # provides applies to names of the mapped module
+        if first and key_match is not None and not self.table.provides_name(key_match, first):
+            return first, f"{match.shim} does not provide it"
+        shim_top, legacy_top = match.shim.split(".", 1)[0], match.legacy.split(".", 1)[0]
+        if self._annotations and legacy_top in self.legacy_bound and shim_top not in self.bound_packages:
+            # It resolves today through an import of ``terma`` that stays; ``tekton_llm_shims`` would not.
+            return body, f"string annotation; nothing here imports {shim_top}, so {match.shim} would not resolve"
+        return None

@@ -103,17 +103,29 @@ def test_no_warning_when_the_import_moves_too(tree, cli, read_report, tmp_path: 
     assert "warnings" not in read_report(report)  # present only when the run has some
 
 
-def test_strings_left_on_the_legacy_module_are_not_imports(tree, cli) -> None:
-    """A logger name and a dotted string naming what the shim lacks stay too, but import nothing."""
-    logs = (
-        'import logging\nlog = logging.getLogger("terma.core.llm_adapter")\nTARGET = "terma.core.llm_adapter.helper"\n'
-    )
-    root = _tree(tree, PROD_MOVES, {"terma/app/logs.py": logs})
+def test_a_logger_name_left_on_the_legacy_module_does_not_warn(tree, cli) -> None:
+    """The shims keep the legacy logger names: nothing is split there."""
+    logs = 'import logging\nlog = logging.getLogger("terma.core.llm_adapter")\n'
+    root = _tree(tree, PROD_MOVES, {"terma/app/logs.py": logs, "terma/app/test_prod.py": "x = 1\n"})
     result = cli("rewrite", "--check", root)
-    logs_path = root / "terma/app/logs.py"
-    assert f"{logs_path}:2: left on terma.core.llm_adapter" in result.err
-    assert f"{logs_path}:3: left on terma.core.llm_adapter: helper" in result.err
+    assert f"{root / 'terma/app/logs.py'}:2: left on terma.core.llm_adapter" in result.err
     assert _warnings(result.err) == []
+
+
+def test_a_string_left_on_the_legacy_module_while_imports_moved_warns_the_other_way(tree, cli) -> None:
+    """``mock.patch("terma.core.llm_adapter.helper")`` stays (the shim lacks ``helper``) while the code it
+    patches moved to the shim: the patch no longer reaches it."""
+    logs = 'TARGET = "terma.core.llm_adapter.helper"\n'
+    root = _tree(tree, PROD_MOVES, {"terma/app/targets.py": logs, "terma/app/test_prod.py": "x = 1\n"})
+    result = cli("rewrite", "--check", root)
+    app = root / "terma/app"
+    assert f"{app / 'targets.py'}:1: left on terma.core.llm_adapter: helper" in result.err
+    assert _warnings(result.err) == [
+        "tekton-migrate: warning: 1 dotted string still names terma.core.llm_adapter, but 1 file now imports "
+        "tekton_llm_shims.terma instead (a mock.patch on the legacy module does not reach code moved to the shim): "
+        f"{app / 'targets.py'}:1 (string), {app / 'prod.py'}:1 (import)"
+    ]
+    assert result.code == 1
 
 
 def test_counts_every_site_of_one_module_in_one_warning(tree, cli) -> None:

@@ -521,10 +521,15 @@ def test_a_file_spelling_only_provided_names_needs_no_scope_analysis(monkeypatch
 # -- a module binding that escapes may have any name read from it later ----------------------------------
 
 VALUE = "(used as a value (passed on or stored), so any name may be read from it)"
-FROM_STAR = "(read where it may come from this star import; tekton_llm_shims.terma does not provide it)"
+FROM_STAR = "(a star import binds whatever the module defines; import from tekton_llm_shims.terma by name)"
 ESCAPES = {
     "getattr-with-a-literal": left(
         'import terma.core.llm_adapter as m\n\nhelper = getattr(m, "helper")\n',
+        "1: left on terma.core.llm_adapter: helper (used as m.helper (by name); tekton_llm_shims.terma does not "
+        "provide it)",
+    ),
+    "getattr-of-an-unknown-name": left(
+        "import terma.core.llm_adapter as m\n\nhelper = getattr(m, name)\n",
         f"1: left on terma.core.llm_adapter: m {VALUE}",
     ),
     "stored-then-read": left(
@@ -560,17 +565,9 @@ ESCAPES = {
         "3: left on terma.core.llm_adapter: terma.core.llm_adapter "
         "(named inside a string annotation, which the rewrite does not change)",
     ),
-    "star-import-of-the-module-with-a-name-only-it-may-bind": left(
+    "star-import-of-the-module": left(
         "from terma.core.llm_adapter import *\n\nadapter = LLMAdapter()\nhelper()\n",
-        f"1: left on terma.core.llm_adapter: helper {FROM_STAR}",
-    ),
-    "star-import-name-read-before-the-module-defines-it": left(
-        "from terma.core.llm_adapter import *\n\n_orig = helper\n\n\ndef helper():\n    return _orig()\n",
-        f"1: left on terma.core.llm_adapter: helper {FROM_STAR}",
-    ),
-    "star-import-name-bound-only-in-a-fallback": left(
-        'from terma.core.llm_adapter import *\n\ntry:\n    VALUE\nexcept NameError:\n    VALUE = "default"\n',
-        f"1: left on terma.core.llm_adapter: VALUE {FROM_STAR}",
+        f"1: left on terma.core.llm_adapter: * {FROM_STAR}",
     ),
     "string-annotation-with-spaces-around-the-dot": left(
         'import terma.core.llm_adapter as m\n\n\ndef f(callback: "m . helper") -> None:\n    pass\n',
@@ -601,7 +598,17 @@ ESCAPES = {
         "1: left on terma.core.llm_adapter: helper "
         "(used as terma.core.llm_adapter.helper; tekton_llm_shims.terma does not provide it)",
         "4: left on terma.core.llm_adapter: terma.core.llm_adapter.LLMAdapter "
-        "(string annotation; nothing here imports tekton_llm_shims, so tekton_llm_shims.terma would not resolve)",
+        "(this file keeps an import of terma.core.llm_adapter; the string stays with it)",
+    ),
+    "whole-path-annotation-resolved-through-the-package": Case(
+        "import terma\nfrom terma.core.llm_adapter import LLMAdapter\n\n\n"
+        'def f(b: "terma.core.llm_adapter.LLMAdapter") -> LLMAdapter:\n    pass\n',
+        "import terma\nfrom tekton_llm_shims.terma import LLMAdapter\n\n\n"
+        'def f(b: "terma.core.llm_adapter.LLMAdapter") -> LLMAdapter:\n    pass\n',
+        (
+            "5: left on terma.core.llm_adapter: terma.core.llm_adapter.LLMAdapter "
+            "(string annotation; nothing here imports tekton_llm_shims, so tekton_llm_shims.terma would not resolve)",
+        ),
     ),
 }
 
@@ -627,11 +634,6 @@ ONLY_TESTED = {
         "if m is not None:\n    adapter = m.LLMAdapter()\n"
     ),
     "truth-test-and-not": "import terma.core.llm_adapter as m\n\nif m and not m:\n    pass\nassert m\n",
-    "star-import-whose-names-the-shim-provides": "from terma.core.llm_adapter import *\n\nadapter = LLMAdapter()\n",
-    "star-import-with-module-names-and-builtins": (
-        "import logging\nfrom terma.core.llm_adapter import *\n\n\n"
-        "def run():\n    logging.info(len([]))\n    return LLMAdapter()\n"
-    ),
     "identity-test-against-none": "import terma.core.llm_adapter as m\n\nif m is None or None is not m:\n    pass\n",
 }
 
@@ -639,5 +641,57 @@ ONLY_TESTED = {
 @pytest.mark.parametrize("before", list(ONLY_TESTED.values()), ids=list(ONLY_TESTED))
 def test_module_binding_only_tested_still_moves(migrate, before: str) -> None:
     after = before.replace("import terma.core.llm_adapter as m", "import tekton_llm_shims.terma as m")
-    after = after.replace("from terma.core.llm_adapter import *", "from tekton_llm_shims.terma import *")
+    check(migrate, moved(before, after))
+
+
+# -- what stays together ----------------------------------------------------------------------------------
+
+
+def test_a_string_stays_with_an_import_of_its_module_that_stays(migrate) -> None:
+    """``mock.patch`` here would patch the shim while this file's own code stays on the legacy module."""
+    before = (
+        "from unittest import mock\n\nimport terma.core.llm_adapter as m\n\n\n"
+        'def test():\n    with mock.patch("terma.core.llm_adapter.LLMAdapter"):\n        return m.helper()\n'
+    )
+    check(
+        migrate,
+        left(
+            before,
+            f"3: {HELPER}",
+            "7: left on terma.core.llm_adapter: terma.core.llm_adapter.LLMAdapter "
+            "(this file keeps an import of terma.core.llm_adapter; the string stays with it)",
+        ),
+    )
+
+
+def test_a_package_init_keeps_binding_its_legacy_submodule(migrate) -> None:
+    """``from . import llm_adapter`` in ``terma/core/__init__.py`` sets ``terma.core.llm_adapter`` for every
+    other file that imports it; moving it would hand them the shim."""
+    before = "from . import llm_adapter\n"
+    result = migrate(before, "terma.core", "__init__.py")
+    assert result.text == before
+    assert reports(result) == [
+        "1: left on terma.core.llm_adapter: llm_adapter "
+        "(binds the package attribute terma.core.llm_adapter that other files import; leave it to cleanup)"
+    ]
+
+
+BY_NAME = {
+    "hasattr": 'import terma.core.llm_adapter as m\n\nok = hasattr(m, "LLMAdapter")\n',
+    "patch-object": (
+        "from unittest import mock\n\nfrom terma.core import llm_adapter\n\n"
+        'patcher = mock.patch.object(llm_adapter, "LLMAdapter")\n'
+    ),
+    "monkeypatch-setattr": (
+        "from terma.core import llm_adapter as la\n\n\ndef test(monkeypatch):\n"
+        '    monkeypatch.setattr(la, "LLMAdapter", object)\n'
+    ),
+}
+
+
+@pytest.mark.parametrize("before", list(BY_NAME.values()), ids=list(BY_NAME))
+def test_a_provided_name_read_by_name_moves(migrate, before: str) -> None:
+    after = before.replace("import terma.core.llm_adapter as m", "import tekton_llm_shims.terma as m")
+    after = after.replace("from terma.core import llm_adapter as la", "from tekton_llm_shims import terma as la")
+    after = after.replace("from terma.core import llm_adapter", "from tekton_llm_shims import terma as llm_adapter")
     check(migrate, moved(before, after))

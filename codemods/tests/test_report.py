@@ -115,13 +115,14 @@ def test_report_of_a_write_run_records_every_change_kind(tree, cli, read_report)
         {
             "terma/core/a.py": "import terma.core.llm_adapter\nterma.core.llm_adapter.LLMAdapter()\n"
             "import terma.core.llm_adapter as t\nfrom terma.core import llm_adapter\n"
-            "from terma.core.llm_adapter import *\nx = 'terma.core.llm_adapter'\n",
+            "x = 'terma.core.llm_adapter.LLMAdapter'\n",
             "terma/core/b.py": "from .llm_adapter import LLMAdapter\n",
+            "terma/core/c.py": "from oldpkg.sub import *\n",  # inside a package that moves whole
         },
         package="terma.core",
     )
     report = root / "r.json"
-    assert cli("rewrite", root, "--report", report).code == 0
+    assert cli("rewrite", root, "--report", report, "--map", "oldpkg=newpkg").code == 0
     doc = read_report(report)
     check_schema(doc)
     kinds = sorted(change["kind"] for entry in doc["files"] for change in entry["changes"])

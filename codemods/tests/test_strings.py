@@ -13,19 +13,13 @@ CASES = {
         "mock.patch('engram.core.llm_adapter.LLMAdapter.analyze_memory', new=m)\n",
         "mock.patch('tekton_llm_shims.engram.LLMAdapter.analyze_memory', new=m)\n",
     ),
-    "import-module": (
-        'importlib.import_module("hermes.core.llm_adapter")\n',
-        'importlib.import_module("tekton_llm_shims.hermes")\n',
-    ),
-    "dunder-import": ('__import__("telos.core.llm_adapter")\n', '__import__("tekton_llm_shims.telos")\n'),
     "raw-and-unicode-prefixes-kept": (
-        "a = r'terma.core.llm_adapter'\nb = u\"terma.core.llm_adapter\"\n",
-        "a = r'tekton_llm_shims.terma'\nb = u\"tekton_llm_shims.terma\"\n",
+        "a = r'terma.core.llm_adapter.LLMAdapter'\nb = u\"terma.core.llm_adapter.LLMAdapter\"\n",
+        "a = r'tekton_llm_shims.terma.LLMAdapter'\nb = u\"tekton_llm_shims.terma.LLMAdapter\"\n",
     ),
-    "triple-quoted": ('x = """hermes.core.llm_adapter"""\n', 'x = """tekton_llm_shims.hermes"""\n'),
-    "sys-modules-key": (
-        "sys.modules['engram.core.llm_adapter'] = fake\n",
-        "sys.modules['tekton_llm_shims.engram'] = fake\n",
+    "triple-quoted": (
+        'x = """hermes.core.llm_adapter.LLMAdapter"""\n',
+        'x = """tekton_llm_shims.hermes.LLMAdapter"""\n',
     ),
     "string-annotation": (
         'def f(a: "terma.core.llm_adapter.LLMAdapter") -> None: ...\n',
@@ -39,6 +33,25 @@ def test_dotted_string_is_rewritten(migrate, before: str, after: str) -> None:
     result = migrate(before)
     assert result.text == after
     assert result.run.code == 0
+
+
+MODULE_ITSELF = {
+    "import-module": 'importlib.import_module("hermes.core.llm_adapter")\n',
+    "dunder-import": '__import__("telos.core.llm_adapter")\n',
+    "sys-modules-key": "sys.modules['engram.core.llm_adapter'] = fake\n",
+    "logging-config-key": 'LOGGING = {"loggers": {"terma.core.llm_adapter": {"level": "ERROR"}}}\n',
+    "prefix-constant": 'TARGET = "terma.core.llm_adapter"\n',
+}
+
+
+@pytest.mark.parametrize("source", list(MODULE_ITSELF.values()), ids=list(MODULE_ITSELF))
+def test_a_string_naming_the_module_itself_stays_and_is_reported(migrate, source: str) -> None:
+    """A logger name (the shims keep those), a ``sys.modules`` key, an import or a prefix: each would need its
+    own answer, and what uses the string cannot be followed."""
+    result = migrate(source)
+    assert result.text == source
+    assert result.run.code == 0
+    assert "(names the module itself; what uses the string cannot be followed: change it by hand)" in result.run.err
 
 
 UNTOUCHED = {

@@ -40,10 +40,11 @@ class ImportRewriter(cst.CSTTransformer):
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, table: MigrationMap, package: str | None) -> None:
+    def __init__(self, table: MigrationMap, package: str | None, *, is_package: bool = False) -> None:
         super().__init__()
         self.table = table
         self.package = package
+        self.is_package = is_package  # the file is ``package``'s ``__init__``
         self.changes: list[Change] = []
         self.unmoved: list[Unmoved] = []
         self.unresolved: list[str] = []
@@ -51,7 +52,7 @@ class ImportRewriter(cst.CSTTransformer):
         self._index = StatementIndex()
         # (import, bound name) -> why that binding cannot move: (name reported, reason), one per problem
         self._blocked: dict[tuple[ImportNode, str], list[tuple[str, str]]] = {}
-        self._star_missing: dict[cst.ImportFrom, list[str]] = {}
+        self._staying: set[str] = set()
         self._moving: dict[tuple[cst.Import, str], str] = {}  # ``import a.b.m`` that moves -> its target
         self._plain_moves: dict[cst.CSTNode, str] = {}  # each read of ``a.b.m`` through one -> its target
         self._legacy_reads: set[cst.CSTNode] = set()  # every read of a legacy module a plain import binds
@@ -96,7 +97,7 @@ class ImportRewriter(cst.CSTTransformer):
                 if self._above_legacy(dotted if bound else dotted.split(".", 1)[0]):
                     self._package_roots.add(bound or dotted.split(".", 1)[0])
             elif bound is not None:
-                self._blocked[(node, bound)] = self._blockers(match, node, bound)
+                self._block(node, bound, match, self._blockers(match, node, bound))
             else:
                 plain.append((node, dotted, match))
         return plain
@@ -105,11 +106,10 @@ class ImportRewriter(cst.CSTTransformer):
         module = dotted_name(node.module) if node.module is not None else None
         absolute = resolve_relative(self.package, len(node.relative), module)
         match = self.table.match(absolute)
-        if isinstance(node.names, cst.ImportStar) and match is not None and match.shim in self.table.provides:
-            # It may bind any name of the legacy module: a name read that it may provide must be the shim's too.
-            names = self._need_names().star_names(node)
-            dunder = {name for name in names if name.startswith("__") and name.endswith("__")}
-            self._star_missing[node] = sorted(n for n in names - dunder if not self.table.provides_name(match, n))
+        if match is not None and match.exact:
+            names = ["*"] if isinstance(node.names, cst.ImportStar) else [dotted_name(a.name) or "" for a in node.names]
+            if any(not self.table.provides_name(match, name) for name in names):
+                self._staying.add(match.legacy)  # a name (or a star) the shim does not provide stays on it
         if absolute is None or match is not None:
             return  # reported as unresolved, or moved by name: no binding of a module to follow
         if isinstance(node.names, cst.ImportStar):
@@ -121,9 +121,14 @@ class ImportRewriter(cst.CSTTransformer):
             bound = alias_name(alias) or name
             match = self.table.match(f"{absolute}.{name}")
             if match is not None and bound:
-                self._blocked[(node, bound)] = self._blockers(match, node, bound)
+                self._block(node, bound, match, self._blockers(match, node, bound))
             elif bound and self._above_legacy(f"{absolute}.{name}"):
                 self._package_roots.add(bound)
+
+    def _block(self, node: ImportNode, bound: str, match: ModuleMatch, blockers: list[tuple[str, str]]) -> None:
+        self._blocked[(node, bound)] = blockers
+        if blockers:
+            self._staying.add(match.legacy)
 
     def _above_legacy(self, path: str) -> bool:
         return any(key.startswith(path + ".") for key in self.table.mapping)
@@ -135,11 +140,12 @@ class ImportRewriter(cst.CSTTransformer):
     def _decide_plain_imports(self, plain: list[tuple[cst.Import, str, ModuleMatch]]) -> None:
         """``import a.b.m`` binds ``a``: it may move only if the shim provides every ``a.b.m.X`` it is read
         as, and :meth:`_plain_conflict` finds nothing."""
+        plain_match = {(node, dotted): match for node, dotted, match in plain}
         for node, dotted, match in plain:
             self._legacy_reads.update(chain for chain, _ in self._chains(node, dotted))
             blockers = self._blockers(match, node, dotted)
             if blockers:
-                self._blocked[(node, dotted)] = blockers
+                self._block(node, dotted, match, blockers)
             else:
                 self._moving[(node, dotted)] = match.target
         movers = {node for node, _ in self._moving}
@@ -148,7 +154,7 @@ class ImportRewriter(cst.CSTTransformer):
             reason = self._plain_conflict(node, top, movers)
             if reason is not None:
                 del self._moving[(node, dotted)]
-                self._blocked[(node, dotted)] = [(top, reason)]
+                self._block(node, dotted, plain_match[node, dotted], [(top, reason)])
         for (node, dotted), target in self._moving.items():
             self._plain_moves.update((chain, target) for chain, _ in self._chains(node, dotted))
 
@@ -180,7 +186,13 @@ class ImportRewriter(cst.CSTTransformer):
         """Why the binding of ``bound`` (``m``, or ``a.b.m`` for a plain import) cannot move onto the shim, as
         ``(name, reason)`` pairs: a name read from it that the shim does not provide; the module used as a
         value (passed on or stored: anything may be read from it later); a plain import's chain in a string
-        annotation (which the rewrite does not change); an import in a class body read through the class."""
+        annotation (which the rewrite does not change); an import in a class body read through the class; a
+        file that reads names dynamically; a package ``__init__`` binding its own legacy submodule's name."""
+        if self.is_package and f"{self.package}.{bound}" == match.legacy:
+            # ``from . import llm_adapter`` in ``terma/core/__init__.py`` sets the package's attribute: every
+            # ``from terma.core import llm_adapter`` elsewhere would get the shim, reported there or not.
+            reason = f"binds the package attribute {match.legacy} that other files import; leave it to cleanup"
+            return [(bound, reason)]
         if self._settled_by_spelling(match, node, bound):
             return []
         wanted = tuple(bound.split("."))
@@ -190,24 +202,43 @@ class ImportRewriter(cst.CSTTransformer):
                 "the file reads names dynamically (eval, exec, globals, sys.modules…), where no analysis follows"
             )
         for read in self._need_names().reads(node, wanted[0]):
-            if read.parts[: len(wanted)] != wanted:
-                continue
-            if len(read.parts) > len(wanted):
-                attribute = read.parts[len(wanted)]
-                if not self.table.provides_name(match, attribute):
-                    found[attribute] = f"used as {bound}.{attribute}; {match.target} does not provide it"
-                if len(wanted) > 1 and isinstance(read.node, cst.SimpleString) and not _whole_path(read):
-                    found[bound] = "named inside a string annotation, which the rewrite does not change"
-            elif isinstance(read.node, cst.Name) and not self._only_tested(read, len(wanted)):
-                found[bound] = "used as a value (passed on or stored), so any name may be read from it"
+            if read.parts[: len(wanted)] == wanted:
+                found.update(self._read_blockers(match, bound, read))
         if self._index.in_class_body(node):
             found.update(self._class_member_blockers(match, bound))
         return sorted(found.items())
 
-    def _only_tested(self, read: Read, depth: int) -> bool:
+    def _read_blockers(self, match: ModuleMatch, bound: str, read: Read) -> dict[str, str]:
+        """What one read of the binding of ``bound`` says against moving it."""
+        depth = bound.count(".") + 1
+        if len(read.parts) == depth:
+            return self._bare_use(match, bound, read, depth) if isinstance(read.node, cst.Name) else {}
+        found: dict[str, str] = {}
+        attribute = read.parts[depth]
+        if not self.table.provides_name(match, attribute):
+            found[attribute] = f"used as {bound}.{attribute}; {match.target} does not provide it"
+        if depth > 1 and isinstance(read.node, cst.SimpleString) and not _whole_path(read):
+            found[bound] = "named inside a string annotation, which the rewrite does not change"
+        return found
+
+    def _bare_use(self, match: ModuleMatch, bound: str, read: Read, depth: int) -> dict[str, str]:
+        """The module itself read: ``getattr(m, "X")`` reads ``X``; a truth or ``None`` test reads nothing;
+        anything else hands it on."""
         names = self._need_names()
         spelled = names.spelled(read, depth)
-        return spelled is not None and names.only_tested(spelled)
+        if spelled is None or names.only_tested(spelled):
+            return {}
+        attribute = names.attribute_named(spelled)
+        if attribute is None:
+            return {bound: "used as a value (passed on or stored), so any name may be read from it"}
+        if self.table.provides_name(match, attribute):
+            return {}
+        return {attribute: f"used as {bound}.{attribute} (by name); {match.target} does not provide it"}
+
+    def staying_modules(self) -> set[str]:
+        """Legacy modules this file keeps importing (after :meth:`prepare`): its strings naming them stay too,
+        or a ``mock.patch`` in it would patch the shim while its own import stays on the legacy module."""
+        return self._staying
 
     def _settled_by_spelling(self, match: ModuleMatch, node: ImportNode, bound: str) -> bool:
         """Whether what the file spells already shows the binding can move, with no scope analysis: it never
@@ -330,14 +361,11 @@ class ImportRewriter(cst.CSTTransformer):
         """``from <legacy> import names``: move the names the shim provides."""
         moved = updated.with_changes(module=name_expr(match.target), relative=())
         if isinstance(updated.names, cst.ImportStar):
-            missing = self._star_missing.get(original, [])
-            for name in missing:
-                reason = (
-                    "read where it may come from this star import; "
-                    f"{match.target} does not provide it"
-                )
-                self._report(original, absolute, name, reason)
-            if missing:
+            if match.exact and match.shim in self.table.provides:
+                # It binds whatever the legacy module defines (its imports, constants, logger) and the shim's
+                # ``__all__`` differs: which names a read or an earlier binding gets would change unseen.
+                reason = f"a star import binds whatever the module defines; import from {match.target} by name"
+                self._report(original, absolute, "*", reason)
                 return updated
             self._record(original, "star-import", [moved])
             return moved

@@ -28,11 +28,9 @@ import libcst as cst
 from libcst.helpers import ModuleNameAndPackage
 from libcst.metadata import (
     BaseAssignment,
-    BuiltinScope,
     ClassScope,
     CodeRange,
     FullyQualifiedNameProvider,
-    GlobalScope,
     MetadataWrapper,
     ParentNodeProvider,
     PositionProvider,
@@ -292,6 +290,21 @@ class Names:
             return None
         return self.chain(read.node)[depth - 2] if depth > 1 else read.node
 
+    def attribute_named(self, node: cst.CSTNode) -> str | None:
+        """``"X"`` when ``node`` is the owner in ``getattr(node, "X")`` (or ``hasattr``, ``setattr``,
+        ``delattr``, ``patch.object``, ``monkeypatch.setattr``): a read of ``node.X`` spelled as a call."""
+        arg = self._parents.get(node)
+        call = self._parents.get(arg) if isinstance(arg, cst.Arg) else None
+        if not isinstance(arg, cst.Arg) or not isinstance(call, cst.Call) or arg.keyword is not None:
+            return None
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        callee = (dotted_name(call.func) or "").rpartition(".")[2]
+        if callee not in _ATTRIBUTE_CALLS or len(positional) < 2 or positional[0] is not arg:
+            return None
+        name = positional[1].value
+        value = name.evaluated_value if isinstance(name, cst.SimpleString) else None
+        return value if isinstance(value, str) else None
+
     def only_tested(self, node: cst.CSTNode) -> bool:
         """Whether the value of ``node`` is only tested for truth or identity (``if m:``, ``not m``,
         ``m is None``, ``del m``), so nothing can be read from it through this use. ``m == x`` and ``m in x``
@@ -314,61 +327,6 @@ class Names:
         else:
             return isinstance(parent, cst.Del)
         return all(isinstance(op, cst.Is | cst.IsNot) and _constant(other) for op, other in pairs)
-
-    def star_names(self, star: cst.ImportFrom) -> set[str]:
-        """Names a read may take from the module-level ``from … import *`` statement ``star``: every name read
-        after it that no unconditional module-level binding surely provides — one before the read, for a read
-        at import time (module and class bodies, defaults, decorators); one anywhere, for a read in a
-        function body. A binding under ``if``/``try``, or made through ``global`` in a function, may not have
-        run. A binding before the star import counts too: a star import that rebinds it (a legacy module's own
-        ``import os``) gives it the same value; and so do builtins (no legacy adapter redefines one)."""
-        order = {id(statement): at for at, statement in enumerate(self._wrapper.module.body)}
-        at_star = order[id(self._top(star)[0])]
-        found: set[str] = set()
-        for head, reads in self._reads.items():
-            for node, _, scope in reads:
-                bindings = _visible(scope, head)
-                local = any(not isinstance(b.scope, GlobalScope | BuiltinScope) for b in bindings)
-                if local and not (isinstance(scope, ClassScope) and head in scope.assignments):
-                    continue  # a local of the function that reads it
-                top, deferred = self._top(node)
-                at_read = order[id(top)]
-                if not deferred and at_read < at_star:
-                    continue  # read before the star import ran
-                if not any(self._provides(b, None if deferred else at_read, order) for b in bindings):
-                    found.add(head)
-                    break
-        return found
-
-    def _provides(self, binding: BaseAssignment, before: int | None, order: dict[int, int]) -> bool:
-        """``binding`` is an unconditional module-level one, made before the statement at ``before``."""
-        node = _node_of(binding)
-        if isinstance(binding.scope, BuiltinScope):
-            return True
-        if node is None or not isinstance(binding.scope, GlobalScope):
-            return False
-        top, deferred = self._top(node)
-        return not deferred and self._unconditional(node, top) and (before is None or order[id(top)] < before)
-
-    def _top(self, node: cst.CSTNode) -> tuple[cst.CSTNode, bool]:
-        """The module-level statement around ``node``, and whether ``node`` runs later than that statement
-        (in the body of a function or lambda)."""
-        deferred = False
-        current = node
-        while not isinstance(parent := self._parents.get(current), cst.Module) and parent is not None:
-            if isinstance(parent, cst.FunctionDef | cst.Lambda) and current is parent.body:
-                deferred = True
-            current = parent
-        return current, deferred
-
-    def _unconditional(self, node: cst.CSTNode, top: cst.CSTNode) -> bool:
-        """No ``if``/``try``/loop/``with``/``match`` between the module level and ``node``."""
-        current: cst.CSTNode | None = node
-        while current is not None and current is not top:
-            current = self._parents.get(current)
-            if isinstance(current, cst.BaseCompoundStatement) and current is not node:
-                return False
-        return not (isinstance(top, cst.BaseCompoundStatement) and top is not node)
 
     def unbound_reads(self, head: str) -> bool:
         """Whether ``head`` is read somewhere no binding may reach (a star import may bind it there)."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._records import FileOutcome
 
@@ -69,14 +70,17 @@ class Site:
 
 @dataclass(frozen=True)
 class SplitPatchTarget:
-    """Dotted strings of a run moved to a shim while some file of the run still imports the legacy module.
+    """A legacy module that a run moved off in some places and kept in others, where a patch string and the
+    code it patches ended up on different sides. Each file is rewritten on its own, so nothing else sees both.
 
-    Each file is rewritten on its own, so nothing else sees both sides: a test's
-    ``mock.patch("terma.core.llm_adapter.X")`` becomes ``mock.patch("tekton_llm_shims.terma.X")``, the code it
-    was meant to reach keeps ``import terma.core.llm_adapter`` (a name the shim lacks), and the test stops
-    mocking without failing.
+    ``split``: dotted strings moved to the shim while some file still imports the legacy module (a test's
+    ``mock.patch("terma.core.llm_adapter.X")`` now patches the shim; the code keeps the legacy module).
+    ``stale``: dotted strings left on the legacy module (a name the shim lacks, the module itself) while
+    files moved their imports to the shim (the patch no longer reaches the code). Either way the test
+    stops patching without failing.
     """
 
+    kind: Literal["split", "stale"]
     module: str
     shim: str
     strings: tuple[Site, ...]
@@ -87,15 +91,21 @@ class SplitPatchTarget:
         name = "names" if len(self.strings) == 1 else "name"
         imports = "imports" if files == 1 else "import"
         sites = [f"{site} (string)" for site in self.strings] + [f"{site} (import)" for site in self.imports]
+        if self.kind == "split":
+            return (
+                f"{_count(len(self.strings), 'dotted string')} now {name} {self.shim}, but {_count(files, 'file')} "
+                f"still {imports} {self.module} (a mock.patch on the shim does not reach code still on the legacy "
+                f"module): {', '.join(sites)}"
+            )
         return (
-            f"{_count(len(self.strings), 'dotted string')} now {name} {self.shim}, but {_count(files, 'file')} "
-            f"still {imports} {self.module} (a mock.patch on the shim does not reach code still on the legacy "
-            f"module): {', '.join(sites)}"
+            f"{_count(len(self.strings), 'dotted string')} still {name} {self.module}, but {_count(files, 'file')} "
+            f"now {imports} {self.shim} instead (a mock.patch on the legacy module does not reach code moved to "
+            f"the shim): {', '.join(sites)}"
         )
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "kind": "split-patch-target",
+            "kind": f"{self.kind}-patch-target",
             "module": self.module,
             "shim": self.shim,
             "message": self.message(),
@@ -105,27 +115,52 @@ class SplitPatchTarget:
 
 
 def split_patch_targets(outcomes: Sequence[FileOutcome], table: MigrationMap) -> list[SplitPatchTarget]:
-    """One warning per legacy module that files of the run moved dotted strings off (``changed`` files
-    only: a failed file kept its strings) while some file keeps an import of it or reaches it through its
-    package (an ``unmoved`` record at an import or use site)."""
-    strings: dict[str, set[Site]] = {}
-    shims: dict[str, str] = {}
+    """The run's patch-target warnings, one per legacy module and direction (see :class:`SplitPatchTarget`).
+    Only ``changed`` files count as moved (a failed file kept everything)."""
+    moved_strings: dict[str, set[Site]] = {}
+    moved_imports: dict[str, set[Site]] = {}
     for outcome in outcomes:
         for change in outcome.changes if outcome.status == "changed" else ():
-            match = table.match(_string_value(change.old)) if change.kind == "string" else None
-            if match is not None:
-                strings.setdefault(match.legacy, set()).add(Site(outcome.path, change.line))
-                shims[match.legacy] = match.shim
-    imports: dict[str, set[Site]] = {}
+            if change.kind == "string":
+                match = table.match(_string_value(change.old))
+                if match is not None:
+                    moved_strings.setdefault(match.legacy, set()).add(Site(outcome.path, change.line))
+            elif change.kind != "attribute":
+                for legacy in _shims_named(change.new, table):
+                    moved_imports.setdefault(legacy, set()).add(Site(outcome.path, change.line))
+    kept_strings: dict[str, set[Site]] = {}
+    kept_imports: dict[str, set[Site]] = {}
     for outcome in outcomes:
-        for record in (u for u in outcome.unmoved if u.site != "string"):
+        for record in outcome.unmoved:
             match = table.match(record.module)
-            if match is not None and match.legacy in strings:
-                imports.setdefault(match.legacy, set()).add(Site(outcome.path, record.line))
-    return [
-        SplitPatchTarget(legacy, shims[legacy], _sorted(strings[legacy]), _sorted(sites))
-        for legacy, sites in sorted(imports.items())
+            if match is None or record.reason.startswith(("logger name", "string annotation")):
+                continue  # the shims keep the legacy logger names; an annotation patches nothing
+            kept = kept_strings if record.site == "string" else kept_imports
+            kept.setdefault(match.legacy, set()).add(Site(outcome.path, record.line))
+    found = [
+        SplitPatchTarget("split", legacy, table.mapping[legacy], _sorted(moved_strings[legacy]), _sorted(sites))
+        for legacy, sites in kept_imports.items()
+        if legacy in moved_strings
     ]
+    found += [
+        SplitPatchTarget("stale", legacy, table.mapping[legacy], _sorted(sites), _sorted(moved_imports[legacy]))
+        for legacy, sites in kept_strings.items()
+        if legacy in moved_imports
+    ]
+    return sorted(found, key=lambda warning: (warning.module, warning.kind))
+
+
+def _shims_named(code: str, table: MigrationMap) -> list[str]:
+    """Legacy modules whose shim a rewritten import statement names (``tekton_llm_shims.terma``, or
+    ``from tekton_llm_shims import terma``)."""
+    found = []
+    for legacy, shim in table.mapping.items():
+        parent, _, leaf = shim.rpartition(".")
+        dotted = re.search(rf"(?<![\w.]){re.escape(shim)}(?![\w])", code)
+        from_parent = parent and re.search(rf"\bfrom {re.escape(parent)} import {re.escape(leaf)}\b", code)
+        if dotted or from_parent:
+            found.append(legacy)
+    return found
 
 
 def _string_value(code: str) -> str | None:

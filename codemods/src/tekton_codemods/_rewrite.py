@@ -48,9 +48,15 @@ class RewriteResult:
 
 
 def rewrite_source(
-    source: str, table: MigrationMap | None = None, *, package: str | None = None, focused: bool = True
+    source: str,
+    table: MigrationMap | None = None,
+    *,
+    package: str | None = None,
+    is_package: bool = False,
+    focused: bool = True,
 ) -> RewriteResult:
-    """Rewrite ``source`` (the text of a module inside ``package``) onto the shims.
+    """Rewrite ``source`` (the text of a module inside ``package``, or of its ``__init__`` when ``is_package``)
+    onto the shims.
 
     Raises :class:`RewriteError` when the source does not parse, when a relative import that may reach a
     legacy module cannot be resolved against ``package``, or when the output fails verification.
@@ -63,18 +69,19 @@ def rewrite_source(
         # libcst parses): nothing here can be rewritten or reported, so no index is taken.
         return RewriteResult(source, source, (), ())
     strings = StringRefRewriter(table)
-    imports = ImportRewriter(table, package)
+    imports = ImportRewriter(table, package, is_package=is_package)
     index = index_statements(module, package, table)
 
     # What the legacy imports' names are read as comes from libcst's scope analysis, run (only if the
     # rewriter asks) on the statements that mention those names: the same analysis on a small copy.
     def wrapper() -> MetadataWrapper:
-        if not focused or index.whole:
+        if not focused:
             return wrap(module, None, package)
         return wrap_statements(module, index.enclosing(index.statements_to_visit(index.relevant)), package)
 
     imports.prepare(index, Names(wrapper, package, None))
     strings.bound_packages, strings.legacy_bound = imports.bound_packages(), index.relevant
+    strings.staying = imports.staying_modules()
     # Only the statements that hold an import, a legacy string or a use of a name the rewriter watches are
     # visited (with the statements around them), and positions are computed for those alone: on a big
     # file that mentions a legacy module once, that is most of the cost of a parse saved. Both

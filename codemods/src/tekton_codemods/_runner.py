@@ -61,7 +61,8 @@ def _rewrite_file(path: str, data: bytes, options: RewriteOptions) -> FileOutcom
     try:
         source = decode_source(data)
         package = package_name(Path(path), options.source_root)
-        result = rewrite_source(source.text, options.table, package=package)
+        is_package = os.path.basename(path) in ("__init__.py", "__init__.pyi")
+        result = rewrite_source(source.text, options.table, package=package, is_package=is_package)
     except (SourceDecodeError, RewriteError) as exc:
         return FileOutcome(path, "failed", error=str(exc))
     unchanged = FileOutcome(path, "unchanged", result.changes, result.unmoved)

@@ -34,8 +34,7 @@ class StatementIndex:
     (every name not followed by an attribute), ``members`` (attribute names read off anything else,
     ``C().m``) and ``words`` (every identifier in a string: an annotation may name anything) are what the
     file spells, whatever it stands for: a superset of the reads of any one binding, so a question they
-    settle needs no scope analysis. ``whole``: a star import of a legacy module may bind any name, so the
-    analysis must see the whole module."""
+    settle needs no scope analysis."""
 
     marked: set[cst.BaseStatement] = field(default_factory=set)
     heads: dict[cst.BaseStatement, set[str]] = field(default_factory=dict)
@@ -46,7 +45,6 @@ class StatementIndex:
     bare: set[str] = field(default_factory=set)
     members: set[str] = field(default_factory=set)
     words: set[str] = field(default_factory=set)
-    whole: bool = False
     statement_of: dict[ImportNode, cst.BaseStatement | None] = field(default_factory=dict)
 
     def statements_to_visit(self, names: set[str]) -> set[cst.BaseStatement]:
@@ -239,9 +237,7 @@ class _Collector:
             for alias in ([] if isinstance(node.names, cst.ImportStar) else node.names)
             if (name := alias_name(alias) or dotted_name(alias.name)) is not None
         ]
-        if star and absolute is not None and self.table is not None and self.table.match(absolute) is not None:
-            self.index.whole = True
-        elif star and absolute is not None and self.table is not None:
+        if star and absolute is not None and self.table is not None:
             # ``from terma.core import *`` may bind ``llm_adapter``: the uses of that leaf matter too.
             bound += self.table.leaves_under(absolute)
         self._bound(node, bound, concerns)

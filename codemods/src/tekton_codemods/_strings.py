@@ -36,6 +36,9 @@ class StringRefRewriter(cst.CSTTransformer):
         # shim only when the rewritten file binds the shim's package (``bound_packages``).
         self.legacy_bound: set[str] = set()
         self.bound_packages: set[str] = set()
+        # Legacy modules the file keeps importing: a string naming one stays with the import, or a
+        # ``mock.patch`` here would patch the shim while this file's own code stays on the legacy module.
+        self.staying: set[str] = set()
 
     def visit_Annotation(self, node: cst.Annotation) -> None:
         self._annotations += 1
@@ -75,6 +78,12 @@ class StringRefRewriter(cst.CSTTransformer):
         """Why the dotted string ``body`` stays on the legacy module, as (name reported, reason)."""
         if node in self._logger_names:
             return body, "logger name; the shims keep legacy logger names"
+        if body == match.legacy:
+            # A logger name (the shims keep those), a ``sys.modules`` key, an import or a prefix: what uses it
+            # cannot be followed, and each would need its own answer.
+            return body, "names the module itself; what uses the string cannot be followed: change it by hand"
+        if match.legacy in self.staying:
+            return body, f"this file keeps an import of {match.legacy}; the string stays with it"
         rest = body[len(match.legacy) + 1 :] if len(body) > len(match.legacy) else ""
         first = rest.split(".", 1)[0]
         key_match = self.table.match(match.legacy)  # provides applies to names of the mapped module

@@ -115,11 +115,6 @@ TWO_FUNCTIONS = {
 }
 
 
-@pytest.mark.parametrize("case", list(TWO_FUNCTIONS.values()), ids=list(TWO_FUNCTIONS))
-def test_each_function_local_import_is_decided_by_its_own_uses(migrate, case: Case) -> None:
-    check(migrate, case)
-
-
 # -- a module-level import and another scope's own ``m`` ---------------------------------------------
 
 MODULE_HEAD = "import types\n\nimport terma.core.llm_adapter as m\n\nadapter = m.LLMAdapter()\n\n\n"
@@ -183,11 +178,6 @@ DECLARED = {
 }
 
 
-@pytest.mark.parametrize("case", list(DECLARED.values()), ids=list(DECLARED))
-def test_import_bound_through_a_declaration_counts_uses_of_the_outer_name(migrate, case: Case) -> None:
-    check(migrate, case)
-
-
 # -- a class body's names are invisible to its methods and comprehension bodies ----------------------
 
 CLASS_IMPORT = "class Client:\n    from terma.core import llm_adapter as m\n\n    adapter = m.LLMAdapter()\n"
@@ -214,16 +204,6 @@ CLASS_BODY_LEFT = {
     ),
     "class-body-itself": left(CLASS_IMPORT + "    tool = m.helper\n", f"2: {HELPER}"),
 }
-
-
-@pytest.mark.parametrize("case", list(CLASS_BODY.values()), ids=list(CLASS_BODY))
-def test_class_body_import_is_not_seen_from_methods(migrate, case: Case) -> None:
-    check(migrate, case)
-
-
-@pytest.mark.parametrize("case", list(CLASS_BODY_LEFT.values()), ids=list(CLASS_BODY_LEFT))
-def test_class_body_import_counts_uses_evaluated_in_the_class_scope(migrate, case: Case) -> None:
-    check(migrate, case)
 
 
 # -- ``import terma.core.llm_adapter`` and another scope's own ``terma`` -----------------------------
@@ -284,11 +264,6 @@ SAME_SCOPE = {
 }
 
 
-@pytest.mark.parametrize("case", list(SAME_SCOPE.values()), ids=list(SAME_SCOPE))
-def test_plain_import_whose_top_package_is_used_otherwise_in_reach_is_left(migrate, case: Case) -> None:
-    check(migrate, case)
-
-
 # -- two bindings of the alias in one scope: not flow-sensitive, so the import stays ------------------
 
 REBOUND = {
@@ -319,11 +294,6 @@ REBOUND = {
         f"3: {HELPER}",
     ),
 }
-
-
-@pytest.mark.parametrize("case", list(REBOUND.values()), ids=list(REBOUND))
-def test_alias_rebound_in_the_same_scope_keeps_the_import(migrate, case: Case) -> None:
-    check(migrate, case)
 
 
 # -- the real Terma shape: function-local relative imports --------------------------------------------
@@ -406,7 +376,7 @@ def test_result_is_the_same_inside_a_large_module(migrate, kind: str, core: Case
 
 # -- a class body that binds the name still reads the module's binding before it does ----------------
 
-CLASS_BODY = {
+CLASS_READS_MODULE = {
     "attribute-bound-first": left(
         "import types\n\nimport terma.core.llm_adapter as m\n\nadapter = m.LLMAdapter()\n\n\n"
         "class Probe:\n    m = types.SimpleNamespace(helper=str)\n    tool = m.helper\n",
@@ -475,7 +445,7 @@ def test_another_plain_import_of_the_package_keeps_the_chain_moving(migrate) -> 
 
 ALL_CASES = {
     **{f"two-functions-{k}": v for k, v in TWO_FUNCTIONS.items()},
-    **{f"class-body-{k}": v for k, v in CLASS_BODY.items()},
+    **{f"class-body-{k}": v for k, v in CLASS_READS_MODULE.items()},
     **{f"chain-rebound-{k}": v for k, v in CHAIN_REBOUND.items()},
     **{f"rebound-{k}": v for k, v in REBOUND.items()},
     **{f"same-scope-{k}": v for k, v in SAME_SCOPE.items()},
@@ -613,18 +583,24 @@ ESCAPES = {
 }
 
 
-# Each of these stays where it is, with the report line the owner needs: a class body that binds the name
-# still reads the module's binding; a chain the rewrite changes may be something else where it is read;
-# a module binding that escapes may have any name read from it.
-STAYS = {
-    **{f"class-body-{key}": case for key, case in CLASS_BODY.items()},
+# Every before/after case above, each checked through the command line: the exact output, exit code and report
+# lines (a class body that binds the name still reads the module's binding; a chain the rewrite changes may be
+# something else where it is read; a module binding that escapes may have any name read from it).
+CASES = {
+    **{f"two-functions-{key}": case for key, case in TWO_FUNCTIONS.items()},
+    **{f"declared-{key}": case for key, case in DECLARED.items()},
+    **{f"class-body-methods-{key}": case for key, case in CLASS_BODY.items()},
+    **{f"class-body-scope-{key}": case for key, case in CLASS_BODY_LEFT.items()},
+    **{f"same-scope-{key}": case for key, case in SAME_SCOPE.items()},
+    **{f"rebound-{key}": case for key, case in REBOUND.items()},
+    **{f"class-body-{key}": case for key, case in CLASS_READS_MODULE.items()},
     **{f"chain-rebound-{key}": case for key, case in CHAIN_REBOUND.items()},
     **{f"escape-{key}": case for key, case in ESCAPES.items()},
 }
 
 
-@pytest.mark.parametrize("case", list(STAYS.values()), ids=list(STAYS))
-def test_the_import_stays_and_is_reported(migrate, case: Case) -> None:
+@pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
+def test_scope_case(migrate, case: Case) -> None:
     check(migrate, case)
 
 

@@ -426,6 +426,12 @@ CHAIN_REBOUND = {
         "def use():\n    return terma.core.llm_adapter.LLMAdapter()\n",
         f"1: {MAYBE_ELSE}",
     ),
+    "declared-global-in-the-importing-function": left(
+        "def setup():\n    global terma\n    import terma.core.llm_adapter\n\n\nsetup()\n"
+        "terma.core.llm_adapter.LLMAdapter()\n",
+        "3: left on terma.core.llm_adapter: terma "
+        "('terma' is declared global or nonlocal here; the shim's package name would not be)",
+    ),
     "import-of-something-else-as-the-name": left(
         "import terma.core.llm_adapter\nimport other as terma\n\nterma.core.llm_adapter.LLMAdapter()\n",
         f"1: {MAYBE_ELSE}",

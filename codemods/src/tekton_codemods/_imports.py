@@ -162,6 +162,8 @@ class ImportRewriter(cst.CSTTransformer):
         """Why ``import a.b.m`` must stay, judged on each read of ``a`` it may bind: a read that is not a
         legacy chain (``a.other``) needs another import of package ``a`` that stays; a legacy chain, which
         the rewrite changes where it is read, must not reach anything but package ``a`` there."""
+        if self._need_names().declared_outside(node, top):
+            return f"'{top}' is declared global or nonlocal here; the shim's package name would not be"
         for read in self._need_names().reads(node, top):
             others = read.binders - movers
             chain = next((d for _, d in self._moving if read.parts[: d.count(".") + 1] == tuple(d.split("."))), None)

@@ -275,6 +275,13 @@ class Names:
                 found.append(Read(name, parts, frozenset(binders)))
         return found
 
+    def declared_outside(self, node: ImportNode, head: str) -> bool:
+        """Whether the import ``node`` binds ``head`` in another scope than its own (``global``/``nonlocal``)."""
+        scope = self._scopes.get(node)
+        return scope is not None and any(
+            _node_of(binding) is node and binding.scope is not scope for binding in scope[head]
+        )
+
     def chain(self, name: cst.Name) -> list[cst.Attribute]:
         """The attributes of the pure name chain ``name`` heads, innermost first (``a.b``, ``a.b.c``)."""
         found: list[cst.Attribute] = []

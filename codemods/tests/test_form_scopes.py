@@ -677,3 +677,29 @@ def test_a_provided_name_read_by_name_moves(migrate, before: str) -> None:
     after = after.replace("from terma.core import llm_adapter as la", "from tekton_llm_shims import terma as la")
     after = after.replace("from terma.core import llm_adapter", "from tekton_llm_shims import terma as llm_adapter")
     check(migrate, moved(before, after))
+
+
+PINNED = {
+    "sys-modules-lookup": (
+        "import sys\nfrom terma.core.llm_adapter import LLMAdapter\n\n\n"
+        'def run():\n    return sys.modules["terma.core.llm_adapter"].VALUE\n',
+        "2: left on terma.core.llm_adapter: * (this file also names 'terma.core.llm_adapter' in a string that "
+        "stays; the import stays with it)",
+    ),
+    "patch-of-a-name-the-shim-lacks": (
+        "from unittest import mock\n\nimport terma.core.llm_adapter as m\n\n\n"
+        'def test():\n    with mock.patch("terma.core.llm_adapter._post"):\n        return m.LLMAdapter()\n',
+        "3: left on terma.core.llm_adapter: m (this file also names 'terma.core.llm_adapter._post' in a string "
+        "that stays; the import stays with it)",
+    ),
+}
+
+
+@pytest.mark.parametrize(("source", "report"), list(PINNED.values()), ids=list(PINNED))
+def test_a_string_that_stays_keeps_the_imports_of_its_module(migrate, source: str, report: str) -> None:
+    """The string needs the legacy module loaded and used here (a ``sys.modules`` lookup, a patch of what
+    only it has): moving the file's import would leave it pointing at a module nothing uses."""
+    result = migrate(source)
+    assert result.text == source
+    assert result.run.code == 0
+    assert report in reports(result)

@@ -19,7 +19,6 @@ EVERY_FORM = {
     "engram/tests/test_x.py": (
         "import importlib\nfrom unittest import mock\n"
         "mock.patch('engram.core.llm_adapter.LLMAdapter.chat')\n"
-        'importlib.import_module("engram.core.llm_adapter")\n'
         "import engram.core.llm_adapter as e\ne.LLMAdapter\n"
     ),
     "telos/api/app.py": "from telos.core import llm_adapter as llm, requirements\nllm.LLMAdapter()\n",

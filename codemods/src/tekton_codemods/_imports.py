@@ -30,6 +30,7 @@ from ._modules import resolve_relative, unresolved_relative
 from ._names import Names, Read
 from ._records import Change, Unmoved
 from ._statements import ImportNode, StatementIndex
+from ._strings import string_left_alone
 
 _SmallResult = cst.BaseSmallStatement | cst.FlattenSentinel[cst.BaseSmallStatement] | cst.RemovalSentinel
 _StatementResult = cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel
@@ -53,6 +54,7 @@ class ImportRewriter(cst.CSTTransformer):
         # (import, bound name) -> why that binding cannot move: (name reported, reason), one per problem
         self._blocked: dict[tuple[ImportNode, str], list[tuple[str, str]]] = {}
         self._staying: set[str] = set()
+        self._pinned: dict[str, str] = {}  # legacy module -> a string of this file that keeps it
         self._moving: dict[tuple[cst.Import, str], str] = {}  # ``import a.b.m`` that moves -> its target
         self._plain_moves: dict[cst.CSTNode, str] = {}  # each read of ``a.b.m`` through one -> its target
         self._legacy_reads: set[cst.CSTNode] = set()  # every read of a legacy module a plain import binds
@@ -68,6 +70,13 @@ class ImportRewriter(cst.CSTTransformer):
         file spells (``index.chains``) leave the answer open."""
         self._names = names
         self._index = index
+        # A string that stays on a legacy module (``sys.modules["terma.core.llm_adapter"]``, a patch of a name
+        # the shim lacks) needs that module loaded and used here: the file's imports of it stay too.
+        for body in index.dotted_strings:
+            match = self.table.match(body)
+            if match is not None and string_left_alone(self.table, body, match) is not None:
+                self._pinned.setdefault(match.legacy, body)
+        self._staying |= set(self._pinned)
         plain: list[tuple[cst.Import, str, ModuleMatch]] = []
         for node in index.imports:
             if isinstance(node, cst.Import):
@@ -195,6 +204,8 @@ class ImportRewriter(cst.CSTTransformer):
             # ``from terma.core import llm_adapter`` elsewhere would get the shim, reported there or not.
             reason = f"binds the package attribute {match.legacy} that other files import; leave it to cleanup"
             return [(bound, reason)]
+        if match.legacy in self._pinned:
+            return [(bound, self._pinned_reason(match.legacy))]
         if self._settled_by_spelling(match, node, bound):
             return []
         wanted = tuple(bound.split("."))
@@ -209,6 +220,9 @@ class ImportRewriter(cst.CSTTransformer):
         if self._index.in_class_body(node):
             found.update(self._class_member_blockers(match, bound))
         return sorted(found.items())
+
+    def _pinned_reason(self, legacy: str) -> str:
+        return f"this file also names {self._pinned[legacy]!r} in a string that stays; the import stays with it"
 
     def _read_blockers(self, match: ModuleMatch, bound: str, read: Read) -> dict[str, str]:
         """What one read of the binding of ``bound`` says against moving it."""
@@ -362,6 +376,9 @@ class ImportRewriter(cst.CSTTransformer):
     ) -> _SmallResult:
         """``from <legacy> import names``: move the names the shim provides."""
         moved = updated.with_changes(module=name_expr(match.target), relative=())
+        if match.legacy in self._pinned:
+            self._report(original, absolute, "*", self._pinned_reason(match.legacy))
+            return updated
         if isinstance(updated.names, cst.ImportStar):
             if match.exact and match.shim in self.table.provides:
                 # It binds whatever the legacy module defines (its imports, constants, logger) and the shim's

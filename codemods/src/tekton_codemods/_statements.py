@@ -17,8 +17,9 @@ from typing import cast
 import libcst as cst
 
 from ._dotted import alias_name, dotted_name
-from ._mapping import MigrationMap
+from ._mapping import MigrationMap, is_dotted_name
 from ._modules import resolve_relative
+from ._strings import logger_names
 
 ImportNode = cst.Import | cst.ImportFrom
 _WORD = re.compile(r"[A-Za-z_]\w*")
@@ -34,7 +35,8 @@ class StatementIndex:
     (every name not followed by an attribute), ``members`` (attribute names read off anything else,
     ``C().m``) and ``words`` (every identifier in a string: an annotation may name anything) are what the
     file spells, whatever it stands for: a superset of the reads of any one binding, so a question they
-    settle needs no scope analysis."""
+    settle needs no scope analysis. ``dotted_strings``: the strings that are a dotted path with a legacy
+    segment, logger names aside (what a ``mock.patch`` or ``sys.modules`` may name)."""
 
     marked: set[cst.BaseStatement] = field(default_factory=set)
     heads: dict[cst.BaseStatement, set[str]] = field(default_factory=dict)
@@ -45,6 +47,7 @@ class StatementIndex:
     bare: set[str] = field(default_factory=set)
     members: set[str] = field(default_factory=set)
     words: set[str] = field(default_factory=set)
+    dotted_strings: list[str] = field(default_factory=list)
     statement_of: dict[ImportNode, cst.BaseStatement | None] = field(default_factory=dict)
 
     def statements_to_visit(self, names: set[str]) -> set[cst.BaseStatement]:
@@ -160,6 +163,7 @@ class _Collector:
         self.table = table
         self.segments = tuple(table.segments()) if table is not None else ()
         self.index = StatementIndex()
+        self._loggers: set[cst.BaseExpression] = set()
         self.statement: cst.BaseStatement | None = None
 
     def enter(self, node: cst.CSTNode) -> list[cst.CSTNode] | None:
@@ -180,6 +184,8 @@ class _Collector:
             return []
         elif kind is cst.Arg:
             return [cast(cst.Arg, node).value]  # a keyword (``f(terma=1)``) names a parameter, not a variable
+        elif kind is cst.Call:
+            self._loggers.update(logger_names(cast(cst.Call, node)))
         elif kind is cst.SimpleString:
             self._string(cast(cst.SimpleString, node))
         elif kind is cst.Import:
@@ -194,6 +200,9 @@ class _Collector:
         text = node.value
         if any(segment in text for segment in self.segments):
             self._mark()
+            body = node.raw_value
+            if node not in self._loggers and "b" not in node.prefix.lower() and is_dotted_name(body):
+                self.index.dotted_strings.append(body)
         if "\\" in text:  # an escape may spell a name (``"\\x6d.helper"``): read what the string holds
             value = node.evaluated_value
             text = value if isinstance(value, str) else ""

@@ -48,14 +48,7 @@ class StringRefRewriter(cst.CSTTransformer):
         return updated_node
 
     def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        attr = func.attr.value if isinstance(func, cst.Attribute) else None
-        is_get_logger = (isinstance(func, cst.Name) and func.value == "getLogger") or attr == "getLogger"
-        if is_get_logger and node.args and node.args[0].keyword is None:
-            self._logger_names.add(node.args[0].value)
-        for arg in node.args:
-            if arg.keyword is not None and arg.keyword.value in LOGGER_KEYWORDS:
-                self._logger_names.add(arg.value)
+        self._logger_names.update(logger_names(node))
 
     def leave_SimpleString(self, original_node: cst.SimpleString, updated_node: cst.SimpleString) -> cst.BaseExpression:
         body = original_node.raw_value
@@ -78,19 +71,39 @@ class StringRefRewriter(cst.CSTTransformer):
         """Why the dotted string ``body`` stays on the legacy module, as (name reported, reason)."""
         if node in self._logger_names:
             return body, "logger name; the shims keep legacy logger names"
-        if body == match.legacy:
-            # A logger name (the shims keep those), a ``sys.modules`` key, an import or a prefix: what uses it
-            # cannot be followed, and each would need its own answer.
-            return body, "names the module itself; what uses the string cannot be followed: change it by hand"
+        left = string_left_alone(self.table, body, match)
+        if left is not None:
+            return left
         if match.legacy in self.staying:
             return body, f"this file keeps an import of {match.legacy}; the string stays with it"
-        rest = body[len(match.legacy) + 1 :] if len(body) > len(match.legacy) else ""
-        first = rest.split(".", 1)[0]
-        key_match = self.table.match(match.legacy)  # provides applies to names of the mapped module
-        if first and key_match is not None and not self.table.provides_name(key_match, first):
-            return first, f"{match.shim} does not provide it"
         shim_top, legacy_top = match.shim.split(".", 1)[0], match.legacy.split(".", 1)[0]
         if self._annotations and legacy_top in self.legacy_bound and shim_top not in self.bound_packages:
             # It resolves today through an import of ``terma`` that stays; ``tekton_llm_shims`` would not.
             return body, f"string annotation; nothing here imports {shim_top}, so {match.shim} would not resolve"
         return None
+
+
+def logger_names(call: cst.Call) -> list[cst.BaseExpression]:
+    """The arguments of ``call`` that are logger names: ``getLogger(x)``'s first, and ``logger=``/``logger_name=``."""
+    func = call.func
+    attr = func.attr.value if isinstance(func, cst.Attribute) else None
+    found: list[cst.BaseExpression] = []
+    is_get_logger = (isinstance(func, cst.Name) and func.value == "getLogger") or attr == "getLogger"
+    if is_get_logger and call.args and call.args[0].keyword is None:
+        found.append(call.args[0].value)
+    found += [arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value in LOGGER_KEYWORDS]
+    return found
+
+
+def string_left_alone(table: MigrationMap, body: str, match: ModuleMatch) -> tuple[str, str] | None:
+    """Why the dotted string ``body`` (under ``match``) stays on the legacy module whatever the file's imports
+    do, as (name reported, reason): it names the module itself, or a name the shim does not provide."""
+    if body == match.legacy:
+        # A logger name (the shims keep those), a ``sys.modules`` key, an import or a prefix: what uses it
+        # cannot be followed, and each would need its own answer.
+        return body, "names the module itself; what uses the string cannot be followed: change it by hand"
+    first = body[len(match.legacy) + 1 :].split(".", 1)[0]
+    key_match = table.match(match.legacy)  # provides applies to names of the mapped module
+    if key_match is not None and not table.provides_name(key_match, first):
+        return first, f"{match.shim} does not provide it"
+    return None

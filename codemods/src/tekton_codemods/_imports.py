@@ -4,14 +4,16 @@ Handled forms (absolute or relative, at any nesting depth)::
 
     from terma.core.llm_adapter import LLMAdapter [as A], ...   -> from tekton_llm_shims.terma import ...
     from ..core.llm_adapter import LLMAdapter                   -> from tekton_llm_shims.terma import ...
-    from terma.core.llm_adapter import *                        -> from tekton_llm_shims.terma import *
+    from terma.core.llm_adapter import *                        -> stays (reported) when the shim declares provides
     from terma.core import llm_adapter [as m]                   -> from tekton_llm_shims import terma as m
     import terma.core.llm_adapter [as m]                        -> import tekton_llm_shims.terma [as m]
     terma.core.llm_adapter.LLMAdapter (after the plain import)  -> tekton_llm_shims.terma.LLMAdapter
 
 Only the name part of a statement is replaced, so comments, parentheses and trailing commas survive. A
 name the shim does not provide stays on the legacy module (a mixed ``from`` import is split in two) and
-is reported; a module import whose attribute uses include such a name is left as it was. Uses that no
+is reported; a module import stays, reported, for each reason :meth:`ImportRewriter._blockers` finds (a
+missing name read, the module used as a value, a class-body read, dynamic reads, a string that pins it, a
+package ``__init__`` binding its own submodule). Uses that no
 import names (``core.llm_adapter.X`` after ``from terma import core``, ``llm_adapter`` after a star import
 of its package) are reported, not rewritten. A relative import that spells a legacy segment but cannot
 be resolved is collected in ``unresolved``: the caller must not treat such a file as migrated.

@@ -12,8 +12,9 @@ nothing else can reach one.
 ``cleanup`` reads the references (:func:`resolve_file`); ``inventory`` also asks what single expressions and
 string annotations stand for (:class:`Names`, from :func:`resolve_names`), on the same resolved metadata.
 ``rewrite`` asks where the bindings its legacy imports make are read (:meth:`Names.reads`, on libcst's
-:class:`~libcst.metadata.ScopeProvider`), on a copy of the file cut down to the statements that mention
-those names (:func:`wrap_statements`); each provider runs only when a question needs it.
+:class:`~libcst.metadata.ScopeProvider`) and, for uses through a package, what a chain stands for
+(:meth:`Names.paths`), on a copy of the file cut down to the statements that mention those names
+(:func:`wrap_statements`); each provider runs only when a question needs it.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Apply every transformer to one source text, in one parse, and prove the result is safe to write.
 
-The checks are the contract with the user: the parse must round-trip exactly, the output must parse
-again (with libcst and with the running interpreter whenever the input did), and no line outside a
-recorded change may differ. Anything else is an error and the file is left alone.
+The checks are the contract with the user: the regenerated statements must match the source exactly (or the
+whole module must round-trip, where the statements cannot be lined up), the output must compile with the
+running interpreter (or, for syntax it does not know, parse with libcst), and no line outside a recorded
+change may differ. Anything else is an error and the file is left alone.
 """
 
 from __future__ import annotations

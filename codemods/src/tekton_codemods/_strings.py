@@ -1,10 +1,11 @@
 """Rewrite string literals that spell a dotted path into a legacy adapter module.
 
-``mock.patch("terma.core.llm_adapter.LLMAdapter")`` and ``importlib.import_module("hermes.core.llm_adapter")``
-keep working after an import rewrite only if their strings move too; left behind, tests patch a module
-nobody uses any more and pass for the wrong reason. Only literals that are *exactly* a dotted path are
-touched (no prose, no f-strings, no bytes); prefix and quote style are kept. Logger names are left alone
-because the shims keep the legacy logger names.
+``mock.patch("terma.core.llm_adapter.LLMAdapter")`` keeps working after an import rewrite only if its string
+moves too; left behind, tests patch a module nobody uses any more and pass for the wrong reason. Only literals
+that are *exactly* a dotted path are touched (no prose, no f-strings, no bytes); prefix and quote style are
+kept. Logger names are left alone because the shims keep the legacy logger names; a string naming the module
+itself (a logger name, a ``sys.modules`` key, an ``import_module`` argument) stays, and so does any string in a
+file that keeps an import of its module.
 """
 
 from __future__ import annotations

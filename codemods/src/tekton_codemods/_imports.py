@@ -212,7 +212,7 @@ class ImportRewriter(cst.CSTTransformer):
             return []
         wanted = tuple(bound.split("."))
         found: dict[str, str] = {}
-        if self._index.bare & _DYNAMIC or any(chain.startswith("sys.modules") for chain in self._index.chains):
+        if self._index.reads_dynamically:
             found[bound] = (
                 "the file reads names dynamically (eval, exec, globals, sys.modules…), where no analysis follows"
             )
@@ -265,7 +265,7 @@ class ImportRewriter(cst.CSTTransformer):
         index = self._index
         if "." in bound or bound in index.bare or bound in index.words or index.in_class_body(node):
             return False
-        if index.bare & _DYNAMIC or any(chain.startswith("sys.modules") for chain in index.chains):
+        if index.reads_dynamically:
             return False
         prefix = bound + "."
         spelled = {chain[len(prefix) :].split(".", 1)[0] for chain in self._index.chains if chain.startswith(prefix)}
@@ -500,10 +500,6 @@ class ImportRewriter(cst.CSTTransformer):
         position = self.get_metadata(PositionProvider, original)
         at_import = isinstance(original, ImportNode)
         self.unmoved.append(Unmoved(position.start.line, module, name, reason, "import" if at_import else "use"))
-
-
-# Calls that read a module's names by a string or a dict, where no analysis follows.
-_DYNAMIC = frozenset({"eval", "exec", "globals", "locals", "vars"})
 
 
 def _whole_path(read: Read) -> bool:

@@ -23,6 +23,7 @@ from ._strings import logger_names
 
 ImportNode = cst.Import | cst.ImportFrom
 _WORD = re.compile(r"[A-Za-z_]\w*")
+_DYNAMIC = frozenset({"eval", "exec", "globals", "locals", "vars"})
 
 
 @dataclass
@@ -53,6 +54,12 @@ class StatementIndex:
     def statements_to_visit(self, names: set[str]) -> set[cst.BaseStatement]:
         """Statements the rewriter must see: imports, legacy strings, and mentions of ``names``."""
         return self.marked | {statement for statement, heads in self.heads.items() if heads & names}
+
+    @property
+    def reads_dynamically(self) -> bool:
+        """Whether the file reads names by a string or a dict (``eval``, ``exec``, ``globals()``, ``locals()``,
+        ``vars()``, ``sys.modules``), where no analysis follows."""
+        return bool(self.bare & _DYNAMIC) or any(chain.startswith("sys.modules") for chain in self.chains)
 
     def in_class_body(self, node: ImportNode) -> bool:
         """Whether ``node`` runs in a class body (its names become attributes of the class and its instances)."""

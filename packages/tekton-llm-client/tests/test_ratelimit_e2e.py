@@ -527,24 +527,9 @@ async def test_the_call_timeout_bounds_the_wait_and_the_attempt_together(monkeyp
     assert timeout is not None and 0 < timeout < 5.0  # what the wait took is off the attempt's timeout
 
 
-async def test_classic_reask_without_streaming_takes_a_second_admission(make_server: Any, make_client: Any) -> None:
-    server = make_server("classic")
-    server.faults.close_after_chunks = 0  # the stream closes before any event: the client asks again
-    client = make_client(
-        server.url,
-        component_id=component(),
-        api="classic",
-        transport="http",
-        max_retries=0,
-        rate_limits=RateLimits(rpm=1, window=60.0, on_limit="raise"),
-    )
-    with pytest.raises(ClientRateLimitError) as caught:
-        [c async for c in client.generate_text("stream me", streaming=True)]
-    assert caught.value.reason == "rpm"
-    assert [r.body["streaming"] for r in server.requests if r.path == "/chat"] == [True]  # the re-ask not sent
-
-
-async def test_classic_reask_goes_when_the_limit_has_room(make_server: Any, make_client: Any) -> None:
+def _reasking(make_server: Any, make_client: Any, rpm: int) -> tuple[Any, Any]:
+    """A classic server whose stream closes before any event (the client asks again without streaming), and a
+    client allowed ``rpm`` admissions a minute."""
     server = make_server("classic")
     server.faults.close_after_chunks = 0
     client = make_client(
@@ -553,8 +538,21 @@ async def test_classic_reask_goes_when_the_limit_has_room(make_server: Any, make
         api="classic",
         transport="http",
         max_retries=0,
-        rate_limits=RateLimits(rpm=2, window=60.0, on_limit="raise"),
+        rate_limits=RateLimits(rpm=rpm, window=60.0, on_limit="raise"),
     )
+    return server, client
+
+
+async def test_classic_reask_without_streaming_takes_a_second_admission(make_server: Any, make_client: Any) -> None:
+    server, client = _reasking(make_server, make_client, rpm=1)
+    with pytest.raises(ClientRateLimitError) as caught:
+        [c async for c in client.generate_text("stream me", streaming=True)]
+    assert caught.value.reason == "rpm"
+    assert [r.body["streaming"] for r in server.requests if r.path == "/chat"] == [True]  # the re-ask not sent
+
+
+async def test_classic_reask_goes_when_the_limit_has_room(make_server: Any, make_client: Any) -> None:
+    _, client = _reasking(make_server, make_client, rpm=2)
     text = "".join([c.chunk async for c in client.generate_text("stream me", streaming=True)])
     assert "stream me" in text
     with pytest.raises(ClientRateLimitError):  # the stream and its re-ask took both admissions

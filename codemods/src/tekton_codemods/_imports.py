@@ -58,7 +58,7 @@ class ImportRewriter(cst.CSTTransformer):
         self._staying: set[str] = set()
         self._pinned: dict[str, str] = {}  # legacy module -> a string of this file that keeps it
         self._moving: dict[tuple[cst.Import, str], str] = {}  # ``import a.b.m`` that moves -> its target
-        self._plain_moves: dict[cst.CSTNode, str] = {}  # each read of ``a.b.m`` through one -> its target
+        self._plain_moves: dict[cst.CSTNode, ModuleMatch] = {}  # each read of ``a.b.m`` through one -> its match
         self._legacy_reads: set[cst.CSTNode] = set()  # every read of a legacy module a plain import binds
         self._package_roots: set[str] = set()
         self._star_leaves: dict[cst.ImportFrom, list[str]] = {}
@@ -166,8 +166,9 @@ class ImportRewriter(cst.CSTTransformer):
             if reason is not None:
                 del self._moving[(node, dotted)]
                 self._block(node, dotted, plain_match[node, dotted], [(top, reason)])
-        for (node, dotted), target in self._moving.items():
-            self._plain_moves.update((chain, target) for chain, _ in self._chains(node, dotted))
+        for node, dotted in self._moving:
+            match = plain_match[node, dotted]
+            self._plain_moves.update((chain, match) for chain, _ in self._chains(node, dotted))
 
     def _plain_conflict(self, node: cst.Import, top: str, movers: set[cst.Import]) -> str | None:
         """Why ``import a.b.m`` must stay, judged on each read of ``a`` it may bind: a read that is not a
@@ -299,6 +300,7 @@ class ImportRewriter(cst.CSTTransformer):
     def leave_Import(self, original_node: cst.Import, updated_node: cst.Import) -> _SmallResult:
         names = list(updated_node.names)
         kinds: list[str] = []
+        moved: list[str] = []
         for index, alias in enumerate(names):
             dotted = dotted_name(alias.name)
             match = self.table.match(dotted)
@@ -313,16 +315,18 @@ class ImportRewriter(cst.CSTTransformer):
                     continue
                 names[index] = alias.with_changes(name=name_expr(match.target))
                 kinds.append("import-as")
+                moved.append(match.legacy)
             elif (original_node, dotted) in self._moving:
                 names[index] = alias.with_changes(name=name_expr(self._moving[(original_node, dotted)]))
                 kinds.append("import")
+                moved.append(match.legacy)
             else:
                 for name, reason in self._blocked.get((original_node, dotted), ()):
                     self._report(original_node, dotted, name, reason)
         if not kinds:
             return updated_node
         result = updated_node.with_changes(names=names)
-        self._record(original_node, kinds[0] if len(set(kinds)) == 1 else "import", [result])
+        self._record(original_node, kinds[0] if len(set(kinds)) == 1 else "import", [result], moved)
         return result
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
@@ -388,7 +392,7 @@ class ImportRewriter(cst.CSTTransformer):
                 reason = f"a star import binds whatever the module defines; import from {match.target} by name"
                 self._report(original, absolute, "*", reason)
                 return updated
-            self._record(original, "star-import", [moved])
+            self._record(original, "star-import", [moved], [match.legacy])
             return moved
         moving: list[int] = []
         staying: list[int] = []
@@ -402,19 +406,21 @@ class ImportRewriter(cst.CSTTransformer):
         if not moving:
             return updated
         if not staying:
-            self._record(original, "relative-import-from" if updated.relative else "import-from", [moved])
+            kind = "relative-import-from" if updated.relative else "import-from"
+            self._record(original, kind, [moved], [match.legacy])
             return moved
         pieces: list[cst.BaseSmallStatement] = [
             _only(moved, moving).with_changes(semicolon=cst.MaybeSentinel.DEFAULT),
             _only(updated, staying),
         ]
-        self._record(original, "import-from-split", pieces)
+        self._record(original, "import-from-split", pieces, [match.legacy])
         return cst.FlattenSentinel(pieces)
 
     def _from_parent(self, original: cst.ImportFrom, updated: cst.ImportFrom, absolute: str) -> _SmallResult:
         """``from terma.core import llm_adapter [as m]``: the imported name is itself a legacy module."""
         assert not isinstance(updated.names, cst.ImportStar)
         new_imports: list[cst.BaseSmallStatement] = []
+        moved: list[str] = []
         staying: list[int] = []
         for index, alias in enumerate(updated.names):
             name = dotted_name(alias.name) or ""
@@ -430,6 +436,7 @@ class ImportRewriter(cst.CSTTransformer):
                     self._report(original, f"{absolute}.{name}", attribute, reason)
                 continue
             new_imports.append(_module_import(match.target, bound))
+            moved.append(match.legacy)
         if not new_imports:
             return updated
         pieces = list(new_imports)
@@ -438,7 +445,7 @@ class ImportRewriter(cst.CSTTransformer):
         pieces = [piece.with_changes(semicolon=cst.MaybeSentinel.DEFAULT) for piece in pieces[:-1]] + [
             pieces[-1].with_changes(semicolon=updated.semicolon)
         ]
-        self._record(original, "import-module-from", pieces)
+        self._record(original, "import-module-from", pieces, moved)
         return pieces[0] if len(pieces) == 1 else cst.FlattenSentinel(pieces)
 
     def leave_SimpleStatementLine(
@@ -464,13 +471,13 @@ class ImportRewriter(cst.CSTTransformer):
     # -- dotted uses enabled by ``import a.b.llm_adapter`` -------------------------------------------
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
-        target = self._plain_moves.get(original_node)
-        if target is None:
+        match = self._plain_moves.get(original_node)
+        if match is None:
             if self._package_roots and original_node not in self._legacy_reads:
                 self._report_through_package(original_node)
             return updated_node
-        result = name_expr(target).with_changes(lpar=original_node.lpar, rpar=original_node.rpar)
-        self._record(original_node, "attribute", [result])
+        result = name_expr(match.target).with_changes(lpar=original_node.lpar, rpar=original_node.rpar)
+        self._record(original_node, "attribute", [result], [match.legacy])
         return result
 
     def _report_through_package(self, node: cst.Attribute) -> None:
@@ -490,11 +497,12 @@ class ImportRewriter(cst.CSTTransformer):
 
     # -- bookkeeping -------------------------------------------------------------------------------
 
-    def _record(self, original: cst.CSTNode, kind: str, new: Sequence[cst.CSTNode]) -> None:
+    def _record(self, original: cst.CSTNode, kind: str, new: Sequence[cst.CSTNode], modules: Sequence[str]) -> None:
         position = self.get_metadata(PositionProvider, original)
         text = "\n".join(_statement_text(node) for node in new)
         old = _statement_text(original)
-        self.changes.append(Change(position.start.line, position.end.line, kind, old, text))
+        legacy = tuple(dict.fromkeys(modules))
+        self.changes.append(Change(position.start.line, position.end.line, kind, old, text, legacy))
 
     def _report(self, original: cst.CSTNode, module: str, name: str, reason: str) -> None:
         position = self.get_metadata(PositionProvider, original)

@@ -13,13 +13,15 @@ Status = Literal["changed", "unchanged", "failed", "skipped"]
 
 @dataclass(frozen=True)
 class Change:
-    """One rewritten construct. Lines are 1-based and refer to the original file."""
+    """One rewritten construct. Lines are 1-based and refer to the original file. ``modules``: the legacy
+    modules it moves off (for the run's cross-file checks; not in the report)."""
 
     line: int
     end_line: int
     kind: str
     old: str
     new: str
+    modules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

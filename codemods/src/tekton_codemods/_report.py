@@ -6,10 +6,8 @@ added, never renamed, within a version.
 
 from __future__ import annotations
 
-import ast
 import json
 import os
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -121,13 +119,11 @@ def split_patch_targets(outcomes: Sequence[FileOutcome], table: MigrationMap) ->
     moved_imports: dict[str, set[Site]] = {}
     for outcome in outcomes:
         for change in outcome.changes if outcome.status == "changed" else ():
-            if change.kind == "string":
-                match = table.match(_string_value(change.old))
-                if match is not None:
-                    moved_strings.setdefault(match.legacy, set()).add(Site(outcome.path, change.line))
-            elif change.kind != "attribute":
-                for legacy in _shims_named(change.new, table):
-                    moved_imports.setdefault(legacy, set()).add(Site(outcome.path, change.line))
+            if change.kind == "attribute":
+                continue  # its import statement is the site
+            moved = moved_strings if change.kind == "string" else moved_imports
+            for legacy in change.modules:
+                moved.setdefault(legacy, set()).add(Site(outcome.path, change.line))
     kept_strings: dict[str, set[Site]] = {}
     kept_imports: dict[str, set[Site]] = {}
     for outcome in outcomes:
@@ -148,28 +144,6 @@ def split_patch_targets(outcomes: Sequence[FileOutcome], table: MigrationMap) ->
         if legacy in moved_imports
     ]
     return sorted(found, key=lambda warning: (warning.module, warning.kind))
-
-
-def _shims_named(code: str, table: MigrationMap) -> list[str]:
-    """Legacy modules whose shim a rewritten import statement names (``tekton_llm_shims.terma``, or
-    ``from tekton_llm_shims import terma``)."""
-    found = []
-    for legacy, shim in table.mapping.items():
-        parent, _, leaf = shim.rpartition(".")
-        dotted = re.search(rf"(?<![\w.]){re.escape(shim)}(?![\w])", code)
-        from_parent = parent and re.search(rf"\bfrom {re.escape(parent)} import {re.escape(leaf)}\b", code)
-        if dotted or from_parent:
-            found.append(legacy)
-    return found
-
-
-def _string_value(code: str) -> str | None:
-    """The value of a string literal as the string rewriter records it (prefix and quotes included)."""
-    try:
-        value = ast.literal_eval(code)
-    except (ValueError, SyntaxError):
-        return None
-    return value if isinstance(value, str) else None
 
 
 def _sorted(sites: set[Site]) -> tuple[Site, ...]:

@@ -65,7 +65,8 @@ class StringRefRewriter(cst.CSTTransformer):
         new_body = match.shim + body[len(match.legacy) :]
         quote = original_node.quote
         result = updated_node.with_changes(value=f"{prefix}{quote}{new_body}{quote}")
-        self.changes.append(Change(line, line, "string", code_of(original_node), code_of(result)))
+        change = Change(line, line, "string", code_of(original_node), code_of(result), (match.legacy,))
+        self.changes.append(change)
         return result
 
     def _left(self, node: cst.SimpleString, body: str, match: ModuleMatch) -> tuple[str, str] | None:

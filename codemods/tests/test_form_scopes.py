@@ -14,6 +14,7 @@ it is read must not reach anything but the package there.
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import pytest
@@ -703,3 +704,17 @@ def test_a_string_that_stays_keeps_the_imports_of_its_module(migrate, source: st
     assert result.text == source
     assert result.run.code == 0
     assert report in reports(result)
+
+
+def test_an_invalid_escape_in_the_users_strings_prints_no_warning() -> None:
+    """The analysis reads string literals (annotations, ``getattr`` names, escaped words); ``"\\d"`` is the
+    user's code, and Python 3.12+ would print its SyntaxWarning from our tool."""
+    source = (
+        'import re\nimport terma.core.llm_adapter as m\n\nPATTERN = re.compile("\\d+")\n'
+        'ok = hasattr(m, "\\d")\n\n\ndef f(a: "m.LLMAdapter\\d") -> None:\n    pass\n'
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = rewrite_source(source, MigrationMap(), package="app.sub")
+    assert [str(w.message) for w in caught] == []
+    assert result.unmoved[0].name == "\\d"

@@ -6,6 +6,8 @@ and to build new ones, and only chains made purely of names count (``f().b`` is 
 
 from __future__ import annotations
 
+import warnings
+
 import libcst as cst
 
 _EMPTY_MODULE = cst.Module(body=())
@@ -21,6 +23,17 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
         return None
     parts.append(node.value)
     return ".".join(reversed(parts))
+
+
+def string_value(node: cst.BaseExpression) -> str | None:
+    """What a plain string literal holds (``None`` for bytes or anything else). Evaluated quietly: an invalid
+    escape such as ``"\\d"`` is the user's code, and its SyntaxWarning must not print from our tool."""
+    if not isinstance(node, cst.SimpleString):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = node.evaluated_value
+    return value if isinstance(value, str) else None
 
 
 def alias_name(alias: cst.ImportAlias) -> str | None:

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.metadata import PositionProvider
 
-from ._dotted import alias_name, code_of, dotted_name, name_expr
+from ._dotted import alias_name, code_of, dotted_name, name_expr, string_value
 from ._mapping import MigrationMap, ModuleMatch
 from ._modules import resolve_relative, unresolved_relative
 from ._names import Names, Read
@@ -512,8 +512,8 @@ class ImportRewriter(cst.CSTTransformer):
 
 def _whole_path(read: Read) -> bool:
     """A string annotation that is exactly the chain read (``"a.b.m.X"``): the string rewrite moves it too."""
-    value = read.node.evaluated_value if isinstance(read.node, cst.SimpleString) else None
-    return isinstance(value, str) and value.strip() == ".".join(read.parts)
+    value = string_value(read.node)
+    return value is not None and value.strip() == ".".join(read.parts)
 
 
 def _binds_package(node: cst.CSTNode, top: str) -> bool:

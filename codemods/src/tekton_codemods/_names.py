@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import warnings
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
@@ -29,6 +30,7 @@ import libcst as cst
 from libcst.helpers import ModuleNameAndPackage
 from libcst.metadata import (
     BaseAssignment,
+    BaseMetadataProvider,
     ClassScope,
     CodeRange,
     FullyQualifiedNameProvider,
@@ -41,12 +43,13 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from ._dotted import dotted_name
+from ._dotted import dotted_name, string_value
 from ._mapping import MigrationMap, is_dotted_name
 from ._modules import resolve_relative
 from ._statements import ImportNode
 from ._strings import LOGGER_KEYWORDS
 
+_Meta = TypeVar("_Meta")
 RefKind = Literal["import", "name", "string", "prefix", "unresolved"]
 
 # Calls whose second argument names an attribute of their first.
@@ -134,9 +137,9 @@ def _cut(node: _Node, keep: set[cst.BaseStatement]) -> _Node:
 
 def _string_chains(node: cst.SimpleString) -> list[str]:
     """The outermost name chains of a string annotation (``"Optional[m.X]"``: ``Optional``, ``m.X``)."""
-    value = node.evaluated_value
+    value = string_value(node)
     try:
-        expression = cst.parse_expression(value.strip()) if isinstance(value, str) else None
+        expression = cst.parse_expression(value.strip()) if value is not None else None
     except cst.ParserSyntaxError:
         return []
     chains: list[str] = []
@@ -221,21 +224,29 @@ class Names:
     def _wrapper(self) -> MetadataWrapper:
         return self._wrap if isinstance(self._wrap, MetadataWrapper) else self._wrap()
 
+    def _resolve(self, provider: type[BaseMetadataProvider[_Meta]]) -> Mapping[cst.CSTNode, _Meta]:
+        """Resolve ``provider``'s metadata quietly: libcst evaluates string annotations, and an invalid escape in
+        one (``"X\\d"``) is the user's code, whose SyntaxWarning must not print from our tool."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return self._wrapper.resolve(provider)
+
     @functools.cached_property
     def _qualified(self) -> Mapping[cst.CSTNode, Collection[QualifiedName]]:
-        return self._wrapper.resolve(FullyQualifiedNameProvider)
+        return self._resolve(FullyQualifiedNameProvider)
 
     @functools.cached_property
     def _scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
-        return self._wrapper.resolve(ScopeProvider)
+        return self._resolve(ScopeProvider)
 
     @functools.cached_property
     def _positions(self) -> Mapping[cst.CSTNode, CodeRange]:
-        return self._wrapper.resolve(PositionProvider)
+        return self._resolve(PositionProvider)
 
     @functools.cached_property
     def _parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
-        return self._wrapper.resolve(ParentNodeProvider)
+        return self._resolve(ParentNodeProvider)
 
     # -- where the bindings of an import are read (scope analysis) --------------------------------------
 
@@ -309,9 +320,7 @@ class Names:
         callee = (dotted_name(call.func) or "").rpartition(".")[2]
         if callee not in _ATTRIBUTE_CALLS or len(positional) < 2 or positional[0] is not arg:
             return None
-        name = positional[1].value
-        value = name.evaluated_value if isinstance(name, cst.SimpleString) else None
-        return value if isinstance(value, str) else None
+        return string_value(positional[1].value)
 
     def only_tested(self, node: cst.CSTNode) -> bool:
         """Whether the value of ``node`` is only tested for truth or identity (``if m:``, ``not m``,

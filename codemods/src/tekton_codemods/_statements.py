@@ -16,7 +16,7 @@ from typing import cast
 
 import libcst as cst
 
-from ._dotted import alias_name, dotted_name
+from ._dotted import alias_name, dotted_name, string_value
 from ._mapping import MigrationMap, is_dotted_name
 from ._modules import resolve_relative
 from ._strings import logger_names
@@ -211,8 +211,7 @@ class _Collector:
             if node not in self._loggers and "b" not in node.prefix.lower() and is_dotted_name(body):
                 self.index.dotted_strings.append(body)
         if "\\" in text:  # an escape may spell a name (``"\\x6d.helper"``): read what the string holds
-            value = node.evaluated_value
-            text = value if isinstance(value, str) else ""
+            text = string_value(node) or ""
         for word in set(_WORD.findall(text)):  # a string annotation mentions its names, as far as we know
             self.index.words.add(word)
             self._head(word)

@@ -82,7 +82,7 @@ def test_file_changed_between_read_and_write_is_not_overwritten(tree, cli, monke
 class _Vandal(cst.CSTTransformer):
     """A stand-in for a buggy transformer: edits a line no rewrite recorded."""
 
-    def __init__(self, table: object) -> None:
+    def __init__(self, table: object, **decisions: object) -> None:
         super().__init__()
         self.changes: list[object] = []
         self.unmoved: list[object] = []

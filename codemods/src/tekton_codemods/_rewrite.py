@@ -69,7 +69,6 @@ def rewrite_source(
         # The stdlib pre-pass's own rules, on libcst's tree (for syntax newer than this interpreter, which only
         # libcst parses): nothing here can be rewritten or reported, so no index is taken.
         return RewriteResult(source, source, (), ())
-    strings = StringRefRewriter(table)
     imports = ImportRewriter(table, package, is_package=is_package)
     index = index_statements(module, package, table)
 
@@ -81,8 +80,12 @@ def rewrite_source(
         return wrap_statements(module, index.enclosing(index.statements_to_visit(index.relevant)), package)
 
     imports.prepare(index, Names(wrapper, package, None))
-    strings.bound_packages, strings.legacy_bound = imports.bound_packages(), index.relevant
-    strings.staying = imports.staying_modules()
+    strings = StringRefRewriter(
+        table,
+        legacy_bound=index.relevant,
+        bound_packages=imports.bound_packages(),
+        staying=imports.staying_modules(),
+    )
     # Only the statements that hold an import, a legacy string or a use of a name the rewriter watches are
     # visited (with the statements around them), and positions are computed for those alone: on a big
     # file that mentions a legacy module once, that is most of the cost of a parse saved. Both

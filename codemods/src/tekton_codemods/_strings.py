@@ -10,6 +10,8 @@ file that keeps an import of its module.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 import libcst as cst
 from libcst.metadata import PositionProvider
 
@@ -25,21 +27,28 @@ class StringRefRewriter(cst.CSTTransformer):
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, table: MigrationMap) -> None:
+    def __init__(
+        self,
+        table: MigrationMap,
+        *,
+        legacy_bound: AbstractSet[str] = frozenset(),
+        bound_packages: AbstractSet[str] = frozenset(),
+        staying: AbstractSet[str] = frozenset(),
+    ) -> None:
+        """What the import rewrite decided for this file: a string annotation is resolved in the module's names,
+        so where the legacy path resolves today (a name an import of a legacy module binds, ``legacy_bound``)
+        it may name the shim only when the rewritten file binds the shim's package (``bound_packages``); a
+        string naming a legacy module the file keeps importing (``staying``) stays with the import, or a
+        ``mock.patch`` here would patch the shim while this file's own code stays on the legacy module."""
         super().__init__()
         self.table = table
+        self.legacy_bound = legacy_bound
+        self.bound_packages = bound_packages
+        self.staying = staying
         self.changes: list[Change] = []
         self.unmoved: list[Unmoved] = []
         self._logger_names: set[cst.CSTNode] = set()
         self._annotations = 0
-        # Set by the caller: a string annotation is resolved in the module's names, so where the legacy
-        # path resolves today (a name an import of a legacy module binds, ``legacy_bound``), it may name the
-        # shim only when the rewritten file binds the shim's package (``bound_packages``).
-        self.legacy_bound: set[str] = set()
-        self.bound_packages: set[str] = set()
-        # Legacy modules the file keeps importing: a string naming one stays with the import, or a
-        # ``mock.patch`` here would patch the shim while this file's own code stays on the legacy module.
-        self.staying: set[str] = set()
 
     def visit_Annotation(self, node: cst.Annotation) -> None:
         self._annotations += 1
